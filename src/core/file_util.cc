@@ -1,0 +1,85 @@
+#include "core/file_util.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+namespace verger {
+
+std::string ErrnoMessage(int err) { return std::strerror(err); }
+
+Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    int err = errno;
+    std::string msg = path.string() + ": cannot open: " + ErrnoMessage(err);
+    if (err == ENOENT) return Status::NotFound(msg);
+    if (err == EACCES) return Status::PermissionDenied(msg);
+    return Status::IOError(msg);
+  }
+  std::vector<uint8_t> out;
+  uint8_t buf[1 << 16];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      return Status::IOError(path.string() + ": read failed: " + ErrnoMessage(err));
+    }
+    if (n == 0) break;
+    out.insert(out.end(), buf, buf + n);
+  }
+  ::close(fd);
+  return out;
+}
+
+Result<std::string> ReadFileText(const std::filesystem::path& path) {
+  VERGER_ASSIGN_OR_RETURN(auto bytes, ReadFileBytes(path));
+  return std::string(bytes.begin(), bytes.end());
+}
+
+Status WriteFileAtomic(const std::filesystem::path& path, std::span<const uint8_t> data) {
+  static std::atomic<uint64_t> counter{0};
+  std::error_code ec;
+  if (path.has_parent_path()) {
+    std::filesystem::create_directories(path.parent_path(), ec);
+    if (ec) return Status::IOError(path.parent_path().string() + ": cannot create directory: " + ec.message());
+  }
+  std::filesystem::path tmp = path;
+  tmp += ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return Status::IOError(tmp.string() + ": cannot create: " + ErrnoMessage(errno));
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      return Status::IOError(tmp.string() + ": write failed: " + ErrnoMessage(err));
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::IOError(tmp.string() + ": fsync/close failed: " + ErrnoMessage(err));
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.c_str());
+    return Status::IOError(path.string() + ": rename from temporary failed: " + ErrnoMessage(err));
+  }
+  return Status::OK();
+}
+
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view text) {
+  return WriteFileAtomic(path, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+}  // namespace verger

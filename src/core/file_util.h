@@ -1,0 +1,26 @@
+// Local-file helpers shared by every stage. All return Status naming the path.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+
+namespace verger {
+
+Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path);
+Result<std::string> ReadFileText(const std::filesystem::path& path);
+
+// Writes to a unique temporary sibling, fsyncs, then renames over `path`, so
+// readers see the old file or the whole new one, never a partial one.
+// Creates parent directories.
+Status WriteFileAtomic(const std::filesystem::path& path, std::span<const uint8_t> data);
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view text);
+
+// strerror(errno) as a std::string.
+std::string ErrnoMessage(int err);
+
+}  // namespace verger

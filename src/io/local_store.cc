@@ -1,0 +1,149 @@
+#include "io/local_store.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "core/file_util.h"
+
+namespace verger {
+
+namespace fs = std::filesystem;
+
+Status ValidateKey(std::string_view key) {
+  if (key.empty()) return Status::InvalidArgument("empty object key");
+  if (key.find('\0') != std::string_view::npos)
+    return Status::InvalidArgument("object key contains a NUL byte");
+  if (key.front() == '/') return Status::InvalidArgument("object key '" + std::string(key) + "' is absolute");
+  size_t start = 0;
+  while (start <= key.size()) {
+    size_t end = key.find('/', start);
+    if (end == std::string_view::npos) end = key.size();
+    std::string_view part = key.substr(start, end - start);
+    if (part.empty() || part == "." || part == "..")
+      return Status::InvalidArgument("object key '" + std::string(key) +
+                                     "' has an empty, '.' or '..' component");
+    if (part.size() > 255)
+      return Status::InvalidArgument("object key '" + std::string(key) + "' has a component over 255 bytes");
+    start = end + 1;
+  }
+  return Status::OK();
+}
+
+std::string LocalObjectStore::Describe(std::string_view key) const { return (root_ / std::string(key)).string(); }
+
+namespace {
+
+std::string RelativeKey(const fs::path& root, const fs::path& p) {
+  return p.lexically_relative(root).generic_string();
+}
+
+}  // namespace
+
+Result<Listing> LocalObjectStore::List(std::string_view prefix, bool (*accept)(std::string_view)) const {
+  std::error_code ec;
+  if (!fs::is_directory(root_, ec))
+    return Status::NotFound(root_.string() + ": no such directory");
+  // Walk the folder part of the prefix; filter the rest by string prefix.
+  std::string pfx(prefix);
+  fs::path start = root_;
+  auto slash = pfx.rfind('/');
+  if (slash != std::string::npos) start = root_ / pfx.substr(0, slash);
+  Listing out;
+  if (!fs::exists(start, ec)) return out;
+
+  auto it = fs::recursive_directory_iterator(start, fs::directory_options::follow_directory_symlink |
+                                                        fs::directory_options::skip_permission_denied,
+                                             ec);
+  if (ec) return Status::IOError(start.string() + ": cannot list: " + ec.message());
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      // A symlink loop or vanished folder: note it and keep walking.
+      out.problems.push_back({RelativeKey(root_, it->path()), "cannot list: " + ec.message()});
+      ec.clear();
+      continue;
+    }
+    const fs::path& p = it->path();
+    std::string key = RelativeKey(root_, p);
+    if (!pfx.empty() && key.compare(0, pfx.size(), pfx) != 0) continue;
+    std::string name = p.filename().string();
+    if (!name.empty() && name[0] == '.') {  // hidden files and our own temporaries
+      if (it->is_directory(ec)) it.disable_recursion_pending();
+      continue;
+    }
+    std::error_code sec;
+    auto status = it->status(sec);
+    if (sec) {
+      if (accept == nullptr || accept(key))
+        out.problems.push_back({key, "cannot stat: " + sec.message()});
+      continue;
+    }
+    if (fs::is_directory(status)) {
+      // A folder whose name looks like an object we want is reported, and
+      // still walked (it may hold images).
+      if (accept != nullptr && accept(key)) out.problems.push_back({key, "is a directory, not a file"});
+      if (::access(p.c_str(), R_OK | X_OK) != 0)
+        out.problems.push_back({key, "cannot list directory: " + ErrnoMessage(errno)});
+      // A symlink pointing at one of its own ancestors would recurse forever.
+      if (it->is_symlink(sec)) {
+        fs::path target = fs::canonical(p, sec);
+        fs::path parent = fs::canonical(p.parent_path(), sec);
+        if (!sec && std::mismatch(target.begin(), target.end(), parent.begin(), parent.end()).first ==
+                        target.end()) {
+          out.problems.push_back({key, "symlink loop: points at its own ancestor " + target.string()});
+          it.disable_recursion_pending();
+        }
+      }
+      continue;
+    }
+    if (accept != nullptr && !accept(key)) continue;
+    if (!fs::is_regular_file(status)) {
+      out.problems.push_back({key, "not a regular file"});
+      continue;
+    }
+    ObjectInfo info;
+    info.key = std::move(key);
+    struct stat st {};
+    if (::stat(p.c_str(), &st) == 0) {
+      info.size = static_cast<uint64_t>(st.st_size);
+      info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    }
+    out.objects.push_back(std::move(info));
+  }
+  std::sort(out.objects.begin(), out.objects.end(),
+            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+  std::sort(out.problems.begin(), out.problems.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  return out;
+}
+
+Result<std::vector<uint8_t>> LocalObjectStore::Read(std::string_view key) const {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  return ReadFileBytes(root_ / std::string(key));
+}
+
+Status LocalObjectStore::WriteAtomic(std::string_view key, std::span<const uint8_t> data) {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  return WriteFileAtomic(root_ / std::string(key), data);
+}
+
+Result<bool> LocalObjectStore::Exists(std::string_view key) const {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  std::error_code ec;
+  bool e = fs::exists(root_ / std::string(key), ec);
+  if (ec) return Status::IOError(Describe(key) + ": " + ec.message());
+  return e;
+}
+
+Status LocalObjectStore::Delete(std::string_view key) {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  std::error_code ec;
+  fs::remove(root_ / std::string(key), ec);
+  if (ec) return Status::IOError(Describe(key) + ": cannot delete: " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace verger

@@ -1,0 +1,86 @@
+// One storage interface for inputs and outputs, built from a URI (a local
+// directory today, s3://bucket/prefix later). Keys are '/'-separated paths
+// relative to the store's root, never starting with '/' and never holding
+// "." or ".." components.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace verger {
+
+struct ObjectInfo {
+  std::string key;       // relative to the store root
+  uint64_t size = 0;     // bytes
+  int64_t mtime_ns = 0;  // local: modification time; 0 where unknown
+  std::string etag;      // S3 ETag (quotes stripped); empty for local files
+};
+
+// Something under the root that looks like an object but cannot be one
+// (a directory named "x.jpg", a symlink loop, an unreadable folder).
+struct ListingProblem {
+  std::string key;
+  std::string reason;
+};
+
+struct Listing {
+  std::vector<ObjectInfo> objects;  // sorted by key (bytewise)
+  std::vector<ListingProblem> problems;
+};
+
+class ObjectStore {
+ public:
+  virtual ~ObjectStore() = default;
+
+  // The URI this store was opened from (no credentials), e.g. "/data/in" or
+  // "s3://bucket/prefix".
+  virtual std::string uri() const = 0;
+
+  // Human-readable location of `key` for error messages.
+  virtual std::string Describe(std::string_view key) const = 0;
+
+  // Recursively lists every object whose key starts with `prefix` (a folder
+  // prefix such as "features/" or ""), sorted by key. Objects whose key ends
+  // in a name accepted by `accept` (nullptr = all) are returned; problems are
+  // reported, not fatal. NotFound if the root itself does not exist.
+  // Thread-safe.
+  virtual Result<Listing> List(std::string_view prefix,
+                               bool (*accept)(std::string_view key) = nullptr) const = 0;
+
+  // Reads one whole object into memory. NotFound if absent, PermissionDenied
+  // if not readable, IOError otherwise. Thread-safe.
+  virtual Result<std::vector<uint8_t>> Read(std::string_view key) const = 0;
+
+  // Stores `data` under `key` so that readers see either no object or the
+  // whole one, never a partial one; replaces an existing object. Thread-safe.
+  virtual Status WriteAtomic(std::string_view key, std::span<const uint8_t> data) = 0;
+
+  // Whether `key` exists. Thread-safe.
+  virtual Result<bool> Exists(std::string_view key) const = 0;
+
+  // Deletes `key`; OK if it did not exist. Thread-safe.
+  virtual Status Delete(std::string_view key) = 0;
+};
+
+struct StoreOptions {
+  bool create = false;       // make a missing local root directory
+  std::string s3_endpoint;   // e.g. http://127.0.0.1:7480; empty = AWS_ENDPOINT_URL or AWS
+  std::string s3_region;     // empty = AWS_REGION / AWS_DEFAULT_REGION / profile / us-east-1
+  bool s3_path_style = false;  // bucket in the path instead of the host name
+};
+
+// Opens a store from a URI: a local path (absolute or relative, or file://)
+// or s3://bucket/prefix where the build supports it.
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options = {});
+
+// Checks a key is relative, '/'-separated and has no empty, "." or ".."
+// component and no NUL, so it can never address anything outside the root.
+Status ValidateKey(std::string_view key);
+
+}  // namespace verger

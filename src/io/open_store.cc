@@ -1,0 +1,34 @@
+#include <filesystem>
+#include <system_error>
+
+#include "io/local_store.h"
+
+namespace verger {
+
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options) {
+  std::string u(uri);
+  if (u.empty()) return Status::InvalidArgument("empty location: give a directory or s3://bucket/prefix");
+  auto scheme_end = u.find("://");
+  if (scheme_end != std::string::npos) {
+    std::string scheme = u.substr(0, scheme_end);
+    if (scheme == "file") {
+      u = u.substr(scheme_end + 3);
+    } else if (scheme == "s3") {
+      return Status::Unsupported(u + ": S3 locations are not supported by this build yet");
+    } else {
+      return Status::InvalidArgument(u + ": unknown scheme '" + scheme + "://' (use a local path or s3://)");
+    }
+  }
+  while (u.size() > 1 && u.back() == '/') u.pop_back();
+  std::filesystem::path root(u);
+  std::error_code ec;
+  if (options.create) {
+    std::filesystem::create_directories(root, ec);
+    if (ec) return Status::IOError(root.string() + ": cannot create directory: " + ec.message());
+  }
+  if (!std::filesystem::exists(root, ec)) return Status::NotFound(root.string() + ": no such directory");
+  if (!std::filesystem::is_directory(root, ec)) return Status::InvalidArgument(root.string() + ": not a directory");
+  return std::unique_ptr<ObjectStore>(std::make_unique<LocalObjectStore>(std::filesystem::absolute(root).lexically_normal()));
+}
+
+}  // namespace verger
