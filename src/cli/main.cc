@@ -1,9 +1,33 @@
-// verger command-line entry point; subcommands are added as the engine grows.
-#include <CLI/CLI.hpp>
+// verger command-line entry point. Exceptions stop here: the library speaks
+// Status, this file turns it into messages and exit codes.
+#include <cstdio>
+#include <exception>
+
+#include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"verger: turn image collections into compact feature tables"};
+  using namespace verger::cli;
+  CLI::App app{
+      "verger: turn large image collections into compact feature tables.\n"
+      "Pipeline: list images (label = parent folder) -> decode -> resize (Pillow-exact) -> normalise (Keras modes)\n"
+      "-> CNN forward pass in batches -> feature rows per label and partition -> manifest.\n"
+      "Run `verger <command> --help` for a command's options."};
   app.require_subcommand(1);
-  CLI11_PARSE(app, argc, argv);
-  return 0;
+  app.set_version_flag("--version", "verger 0.1.0");
+  Action action;
+  const std::string command_line = CommandLine(argc, argv);
+  AddExtractCommand(app, action, command_line);
+  AddPcaCommands(app, action, command_line);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+  try {
+    return action ? action() : 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "verger: internal error: %s\n", e.what());
+    return 1;
+  }
 }

@@ -1,0 +1,119 @@
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.h"
+#include "engine/pca_job.h"
+
+namespace verger::cli {
+
+namespace {
+
+void AddPcaChoice(CLI::App* cmd, PcaChoice& c) {
+  auto* k = cmd->add_option("-k,--components", c.components, "Keep K principal components");
+  auto* v = cmd->add_option("--variance", c.variance,
+                            "Keep the smallest K whose cumulative explained variance reaches this fraction, e.g. 0.95")
+                ->check(CLI::Range(0.0, 1.0));
+  k->excludes(v);
+  cmd->add_flag("--whiten", c.whiten, "Scale components to unit variance (as scikit-learn's whiten=True)");
+}
+
+void PrintFit(const FitPcaSummary& s) {
+  std::fprintf(stderr,
+               "verger: PCA fit on %lld rows x %lld dims: kept %lld components explaining %.2f%% of the variance "
+               "(%lld partition statistics read, %lld recomputed) in %.1f s\n",
+               static_cast<long long>(s.n_samples), static_cast<long long>(s.dim), static_cast<long long>(s.components),
+               100 * s.explained, static_cast<long long>(s.stats_from_files),
+               static_cast<long long>(s.stats_recomputed), s.wall_s);
+}
+
+void PrintTransform(const TransformSummary& s) {
+  std::fprintf(stderr, "verger: projected %lld rows of %lld partitions to %lld components in %.1f s\n",
+               static_cast<long long>(s.rows), static_cast<long long>(s.partitions),
+               static_cast<long long>(s.components), s.wall_s);
+}
+
+}  // namespace
+
+void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_line) {
+  {
+    auto o = std::make_shared<FitPcaOptions>();
+    CLI::App* cmd = app.add_subcommand(
+        "fit-pca",
+        "Fit PCA on the features of an extract output (merging its per-partition statistics, or reading the\n"
+        "features once when there are none). Writes <input>/pca/: model.json, mean.npy, components.npy,\n"
+        "explained_variance(_ratio).npy (numpy-readable) and explained_variance.svg.\n"
+        "Example: verger fit-pca --input out/train --variance 0.95");
+    cmd->add_option("-i,--input", o->input, "Output folder of `verger extract` (or s3://...)")->required();
+    AddPcaChoice(cmd, o->pca);
+    cmd->callback([&action, o] {
+      action = [o]() -> int {
+        auto r = RunFitPca(*o);
+        if (!r.ok()) return Fail(r.status());
+        PrintFit(*r);
+        return 0;
+      };
+    });
+  }
+  {
+    auto o = std::make_shared<TransformOptions>();
+    auto progress = std::make_shared<std::string>("auto");
+    CLI::App* cmd = app.add_subcommand(
+        "transform",
+        "Project the features of an extract output with its fitted PCA (pca/model.json) into\n"
+        "reduced/label=<Label>/part-NNNNN.<fmt> with columns path,label,pc_0..pc_<K-1>, and draw\n"
+        "pca/scatter_pc1_pc2.svg. Example: verger transform --input out/train");
+    cmd->add_option("-i,--input", o->input, "Output folder of `verger extract` + `verger fit-pca`")->required();
+    cmd->add_option("-f,--format", o->formats, "Output format(s) (default: those of the extract)")->delimiter(',');
+    cmd->add_option("--progress", *progress, "auto, bar, log or none")->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+    cmd->callback([&action, o, progress] {
+      action = [o, progress]() -> int {
+        o->progress = ProgressMode(*progress);
+        auto r = RunTransform(*o);
+        if (!r.ok()) return Fail(r.status());
+        PrintTransform(*r);
+        return 0;
+      };
+    });
+  }
+  {
+    auto ex = std::make_shared<ExtractOptions>();
+    auto pca = std::make_shared<PcaChoice>();
+    auto progress = std::make_shared<std::string>("auto");
+    CLI::App* cmd = app.add_subcommand(
+        "run",
+        "extract -> fit-pca -> transform in one command. PCA statistics are accumulated while extracting,\n"
+        "so the features are read back once, for the projection.\n"
+        "Example: verger run --input photos/ --output out/ --model mobilenetv2 --variance 0.95");
+    AddExtractOptions(cmd, *ex, *progress);
+    AddPcaChoice(cmd, *pca);
+    cmd->callback([&action, ex, pca, progress, command_line] {
+      action = [ex, pca, progress, command_line]() -> int {
+        ex->command_line = command_line;
+        ex->progress = ProgressMode(*progress);
+        ex->write_pca_stats = true;
+        auto extracted = RunExtract(*ex);
+        if (!extracted.ok()) return Fail(extracted.status());
+        PrintExtractSummary(*extracted);
+        if (extracted->max_errors_exceeded) {
+          std::fprintf(stderr, "verger: error: more than %lld images failed (--max-errors); see errors.csv\n",
+                       static_cast<long long>(ex->max_errors));
+          return 1;
+        }
+        FitPcaOptions fit{ex->output, *pca, ex->store};
+        auto fitted = RunFitPca(fit);
+        if (!fitted.ok()) return Fail(fitted.status());
+        PrintFit(*fitted);
+        TransformOptions tr;
+        tr.input = ex->output;
+        tr.store = ex->store;
+        tr.progress = ex->progress;
+        auto projected = RunTransform(tr);
+        if (!projected.ok()) return Fail(projected.status());
+        PrintTransform(*projected);
+        return 0;
+      };
+    });
+  }
+}
+
+}  // namespace verger::cli

@@ -1,0 +1,39 @@
+// Turns a store listing into the job's sorted image list: keys ending in
+// .jpg/.jpeg/.png (any case), label = name of the parent folder.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "io/object_store.h"
+
+namespace verger {
+
+struct ImageItem {
+  std::string key;    // relative to the input root, e.g. "Banana 1/0_100.jpg"
+  std::string label;  // parent folder name, e.g. "Banana 1"
+  uint64_t size = 0;
+  int64_t mtime_ns = 0;
+  std::string etag;
+};
+
+struct ImageListing {
+  std::vector<ImageItem> images;         // sorted by key
+  std::vector<ListingProblem> problems;  // become errors.csv rows
+};
+
+bool IsImageKey(std::string_view key);
+
+// Label of `key`: its parent folder's name, or `root_label` (the input
+// root's own folder name) for files directly under the root.
+std::string LabelForKey(std::string_view key, std::string_view root_label);
+
+// Last path component of a store URI ("/data/Training/" -> "Training").
+std::string RootLabel(std::string_view uri);
+
+// Lists images under `store`; `limit` > 0 keeps the first `limit` keys.
+Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit);
+
+}  // namespace verger

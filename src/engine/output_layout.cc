@@ -1,0 +1,54 @@
+#include "engine/output_layout.h"
+
+#include "engine/partition.h"
+
+namespace verger {
+
+std::string PartitionMarkerKey(int64_t partition) { return "_partitions/" + PartitionName(partition) + ".json"; }
+
+std::string PcaStatsKey(int64_t partition) {
+  return std::string(kFeaturesDataset) + "/_pca_stats/" + PartitionName(partition) + ".pcastats";
+}
+
+static bool IsVergerOutput(std::string_view key) {
+  for (std::string_view prefix : {"features/", "reduced/", "pca/", "_partitions/", "_stats/"})
+    if (key.substr(0, prefix.size()) == prefix) return true;
+  return key == kErrorsKey;
+}
+
+Status PrepareOutput(ObjectStore& out, bool overwrite) {
+  VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
+  if (listing.objects.empty()) return Status::OK();
+  if (!overwrite) {
+    return Status::AlreadyExists(out.uri() + ": output is not empty (" + std::to_string(listing.objects.size()) +
+                                 " files, e.g. '" + listing.objects.front().key +
+                                 "'); choose an empty location or pass --overwrite to replace verger's outputs there");
+  }
+  VERGER_RETURN_IF_ERROR(out.Delete(kManifestKey));
+  for (const auto& obj : listing.objects)
+    if (IsVergerOutput(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+  return Status::OK();
+}
+
+Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value) {
+  std::string text = value.dump(2) + "\n";
+  return out.WriteAtomic(key, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
+}
+
+Result<nlohmann::json> ReadJson(const ObjectStore& store, std::string_view key) {
+  VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(key));
+  auto parsed = nlohmann::json::parse(bytes.begin(), bytes.end(), nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return Status::Corrupt(store.Describe(key) + ": not valid JSON");
+  return parsed;
+}
+
+nlohmann::json PreprocessingJson(const ModelSpec& spec) {
+  return {{"input_width", spec.input_width},   {"input_height", spec.input_height},
+          {"resize_filter", Name(spec.resize_filter)}, {"resize_semantics", "Pillow 9.4 Image.resize"},
+          {"normalization", Name(spec.normalization)}, {"color_order", Name(spec.color_order)},
+          {"convert", "Pillow convert('RGB')"}};
+}
+
+int DefaultIoConcurrency(const ObjectStore& store) { return store.uri().rfind("s3://", 0) == 0 ? 32 : 2; }
+
+}  // namespace verger

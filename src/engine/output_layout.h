@@ -1,0 +1,46 @@
+// Where things go under --output, and the helpers that keep an output
+// folder consistent: a reader that sees manifest.json sees every file it
+// lists; partitions appear whole or not at all.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "io/object_store.h"
+#include "model/model_spec.h"
+
+namespace verger {
+
+inline constexpr const char* kVergerVersion = "0.1.0";
+inline constexpr std::string_view kFeaturesDataset = "features";
+inline constexpr std::string_view kReducedDataset = "reduced";
+inline constexpr const char* kManifestKey = "manifest.json";
+inline constexpr const char* kErrorsKey = "errors.csv";
+
+// "_partitions/part-00042.json": written after a partition's files, so its
+// presence means the partition is complete.
+std::string PartitionMarkerKey(int64_t partition);
+
+// "features/_pca_stats/part-00042.pcastats": a partition's PCA statistics,
+// next to its features (Hive readers skip folders starting with '_').
+std::string PcaStatsKey(int64_t partition);
+
+// Refuses a non-empty output unless `overwrite`; with it, deletes verger's
+// own outputs there (manifest first, so no manifest outlives its files) and
+// leaves anything else alone.
+Status PrepareOutput(ObjectStore& out, bool overwrite);
+
+Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value);
+Result<nlohmann::json> ReadJson(const ObjectStore& store, std::string_view key);
+
+// The preprocessing a spec implies, as recorded in manifests and metadata.
+nlohmann::json PreprocessingJson(const ModelSpec& spec);
+
+// Concurrent reads worth having in flight for a store: network stores hide
+// latency behind many requests, local disks need few.
+int DefaultIoConcurrency(const ObjectStore& store);
+
+}  // namespace verger

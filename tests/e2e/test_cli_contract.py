@@ -1,0 +1,45 @@
+"""The CLI's promises: help that names every option, one-line errors, exit 2 for usage/config errors."""
+import os
+import shutil
+
+from verger_test_util import *
+
+p = run_verger("--help")
+for word in ["extract"]:
+    check(word in p.stdout, f"--help lacks {word}")
+p = run_verger("extract", "--help")
+for opt in ["--input", "--output", "--model", "--weights", "--batch", "--threads", "--partition-size", "--format",
+            "--limit", "--overwrite", "--max-errors", "--io-concurrency", "mobilenetv2", "squeezenet", "vgg16"]:
+    check(opt in p.stdout, f"extract --help lacks {opt}")
+
+work = tempdir("cli")
+try:
+    out = os.path.join(work, "out")
+    os.makedirs(out)
+    open(os.path.join(out, "keep.txt"), "w").close()
+
+    def expect_fail(code, needle, *args):
+        p = run_verger(*args, check=False)
+        check(p.returncode == code, f"{args}: exit {p.returncode}, expected {code}")
+        lines = [l for l in p.stderr.splitlines() if l.startswith("verger: error:")]
+        check(len(lines) == 1, f"{args}: expected one error line, got {p.stderr!r}")
+        check(needle in lines[0], f"{args}: {lines[0]!r} lacks {needle!r}")
+
+    expect_fail(2, "--overwrite", "extract", "--input", LARGE, "--output", out, "--limit", "1")
+    expect_fail(2, "no such directory", "extract", "--input", os.path.join(work, "missing"), "--output",
+                os.path.join(work, "o2"))
+    expect_fail(2, "mobilenetv2", "extract", "--input", LARGE, "--output", os.path.join(work, "o3"), "--model",
+                "resnet9000")
+    expect_fail(2, "docs/models.md", "extract", "--input", LARGE, "--output", os.path.join(work, "o4"), "--model",
+                "vgg16")
+    expect_fail(2, "csv", "extract", "--input", LARGE, "--output", os.path.join(work, "o5"), "--format", "xlsx")
+    p = run_verger("extract", "--input", LARGE, "--output", out, check=False)
+    check(p.returncode == 2, "refuses non-empty output")
+    p = run_verger("extract", "--input", LARGE, "--output", out, "--overwrite", "--limit", "3", "--model",
+                   "squeezenet")
+    check(os.path.exists(os.path.join(out, "keep.txt")), "--overwrite must leave foreign files alone")
+    check(read_manifest(out)["images"]["ok"] == 3, "limit 3")
+    check("3 ok" in p.stderr, f"summary line: {p.stderr}")
+    print("ok")
+finally:
+    shutil.rmtree(work, ignore_errors=True)
