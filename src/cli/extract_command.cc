@@ -45,6 +45,9 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
       ->delimiter(',');
   cmd->add_option("--limit", o.limit, "Process only the first N images in key order (0 = all)")->capture_default_str();
   cmd->add_flag("--overwrite", o.overwrite, "Replace verger's outputs in a non-empty output location");
+  cmd->add_flag("--resume", o.resume,
+                "Continue an interrupted or earlier run in the same output: keep partitions whose marker shows\n"
+                "them complete for the same images, model and formats; recompute the rest; drop leftovers");
   cmd->add_option("--max-errors", o.max_errors,
                   "Fail (exit 1) once more than N images could not be used (-1 = never)")
       ->capture_default_str();
@@ -67,10 +70,12 @@ Progress::Mode ProgressMode(const std::string& s) {
 }
 
 void PrintExtractSummary(const ExtractSummary& s) {
-  std::fprintf(stderr, "verger: %lld images: %lld ok, %lld failed, %lld partitions, %lld-d features in %.1f s (%.1f images/s) -> %s\n",
+  std::fprintf(stderr,
+               "verger: %lld images: %lld ok, %lld failed, %lld partitions (%lld reused), %lld-d features in %.1f s "
+               "(%.1f images/s) -> %s\n",
                static_cast<long long>(s.listed), static_cast<long long>(s.ok), static_cast<long long>(s.failed),
-               static_cast<long long>(s.partitions), static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s,
-               s.output_uri.c_str());
+               static_cast<long long>(s.partitions), static_cast<long long>(s.partitions_reused),
+               static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
 }
 
 void AddExtractCommand(CLI::App& app, Action& action, const std::string& command_line) {

@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   const std::string command_line = CommandLine(argc, argv);
   AddExtractCommand(app, action, command_line);
   AddPcaCommands(app, action, command_line);
+  AddInspectCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -63,6 +63,8 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
         "reduced/label=<Label>/part-NNNNN.<fmt> with columns path,label,pc_0..pc_<K-1>, and draw\n"
         "pca/scatter_pc1_pc2.svg. Example: verger transform --input out/train");
     cmd->add_option("-i,--input", o->input, "Output folder of `verger extract` + `verger fit-pca`")->required();
+    cmd->add_option("--pca", o->pca, "Folder of a fitted PCA model to apply (default: <input>/pca), e.g. the\n"
+                                     "model fitted on a training set applied to a test set");
     cmd->add_option("-f,--format", o->formats, "Output format(s) (default: those of the extract)")->delimiter(',');
     cmd->add_option("--progress", *progress, "auto, bar, log or none")->check(CLI::IsMember({"auto", "bar", "log", "none"}));
     cmd->callback([&action, o, progress] {

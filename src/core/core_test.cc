@@ -44,7 +44,7 @@ TEST(Hive, EscapesLikeSparkAndRoundTrips) {
   EXPECT_EQ(EscapePartitionValue("a/b=c%d"), "a%2Fb%3Dc%25d");
   EXPECT_EQ(EscapePartitionValue(".."), "%2E.");
   EXPECT_EQ(EscapePartitionValue("Pomme é"), "Pomme é");
-  for (std::string s : {"", "..", "a/../b", "x=y", "100%", std::string("nul\0byte", 8), "tab\there", "Ünïcödé ☃"}) {
+  for (const std::string& s : std::vector<std::string>{"", "..", "a/../b", "x=y", "100%", std::string("nul\0byte", 8), "tab\there", "Ünïcödé ☃"}) {
     std::string e = EscapePartitionValue(s);
     EXPECT_EQ(e.find('/'), std::string::npos) << e;
     EXPECT_NE(e, "..");

@@ -5,6 +5,9 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "engine/extractor.h"
 #include "engine/progress.h"
 #include "io/object_store.h"
 
@@ -15,13 +18,14 @@ struct ExtractOptions {
   std::string output;                     // local folder or s3://bucket/prefix
   std::string model = "mobilenetv2";      // built-in name or spec file
   std::string weights;                    // replaces the spec's weights file
-  int batch = 16;
+  int batch = 8;
   int threads = 0;                        // 0 = all cores
   int io_concurrency = 0;                 // 0 = a default fitting the store
   int64_t partition_size = 1000;
   std::vector<std::string> formats = {"csv"};
   int64_t limit = 0;                      // 0 = all images
   bool overwrite = false;
+  bool resume = false;                    // keep complete partitions of an earlier run, redo the rest
   int64_t max_errors = -1;                // -1 = unlimited
   int64_t max_pixels = 178956970;         // decompression-bomb guard
   bool write_pca_stats = false;           // per-partition PCA statistics (for `run`)
@@ -33,12 +37,36 @@ struct ExtractOptions {
 struct ExtractSummary {
   int64_t listed = 0, ok = 0, failed = 0;
   int64_t partitions = 0;
+  int64_t partitions_reused = 0;          // complete partitions kept by --resume
   int64_t feature_dim = 0;
   double wall_s = 0, images_per_s = 0;
   bool max_errors_exceeded = false;
   std::string model_hash;
   std::string output_uri;
 };
+
+ExtractorConfig ExtractorConfigFrom(const ExtractOptions& options);
+
+// What manifest.json says about a features job (shared with cluster mode).
+struct FeaturesManifestInfo {
+  std::string command_line, input_uri, output_uri;
+  ModelSpec spec;
+  std::string spec_hash, backend;
+  int64_t feature_dim = 0;
+  std::vector<std::string> formats;
+  int64_t partition_size = 0, batch = 0, threads = 0;
+  int64_t listed = 0, ok = 0, failed = 0, listing_problems = 0, partitions_reused = 0;
+  double wall_s = 0, images_per_s = 0;
+};
+nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
+
+// errors.csv: path,reason for every image or listing entry not used.
+Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors);
+
+// After a resumed run: deletes files under features/ and _partitions/ that
+// no partition in `partitions` (marker JSONs) references, so no row appears
+// twice when the plan changed.
+Status RemoveUnreferenced(ObjectStore& out, const nlohmann::json& partitions);
 
 // Runs the whole job. Returns an error Status for configuration problems
 // (InvalidArgument/NotFound/AlreadyExists/PermissionDenied) and failures

@@ -3,14 +3,10 @@
 #include <chrono>
 #include <map>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "reduce/pca_fit.h"
 #include "reduce/pca_plots.h"
-#include "reduce/pca_stats.h"
-#include "sink/table.h"
 
 namespace verger {
 
@@ -22,21 +18,11 @@ double SecondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-Result<json> ReadFeaturesManifest(const ObjectStore& store) {
-  auto manifest = ReadJson(store, kManifestKey);
-  if (!manifest.ok()) {
-    if (manifest.status().code() == StatusCode::kNotFound)
-      return Status::NotFound(store.Describe(kManifestKey) +
-                              ": no manifest; run `verger extract` into this location first (or it did not finish)");
-    return manifest.status();
-  }
-  if (!manifest->contains("partitions") || !manifest->contains("feature_dim"))
-    return Status::Corrupt(store.Describe(kManifestKey) + ": not a verger features manifest");
-  return manifest;
+std::span<const uint8_t> Bytes(const std::string& s) {
+  return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};
 }
 
-// Reads one label table of a partition, in the first format the manifest
-// lists (its files are in the partition's "files").
+// Reads one label table from the files Encode produced for `base_key`.
 Result<FeatureTable> ReadTable(const ObjectStore& store, const TableFormat& format, const std::string& base_key) {
   std::vector<std::vector<uint8_t>> files;
   for (const auto& suffix : format.suffixes()) {
@@ -46,22 +32,67 @@ Result<FeatureTable> ReadTable(const ObjectStore& store, const TableFormat& form
   return format.Decode(files, store.Describe(base_key));
 }
 
-// Base keys (without suffix) of a partition's label tables, with labels.
+// Base keys (without suffix) and labels of a partition's tables in `format`.
 std::vector<std::pair<std::string, std::string>> TableKeys(const json& partition, const TableFormat& format) {
   std::vector<std::pair<std::string, std::string>> out;
-  const std::string first_suffix = format.suffixes().front();
+  const std::string suffix = format.suffixes().front();
   for (const auto& f : partition["files"]) {
     std::string key = f["key"];
-    if (key.size() > first_suffix.size() && key.compare(key.size() - first_suffix.size(), first_suffix.size(), first_suffix) == 0)
-      out.emplace_back(key.substr(0, key.size() - first_suffix.size()), f["label"].get<std::string>());
+    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
+      out.emplace_back(key.substr(0, key.size() - suffix.size()), f["label"].get<std::string>());
   }
   return out;
 }
 
-// Merges in a fixed binary tree (pairs of neighbours, level by level), the
-// same shape a cluster's tree-reduce uses.
-Result<PcaStats> TreeMerge(std::vector<PcaStats> parts) {
-  if (parts.empty()) return Status::InvalidArgument("no PCA statistics to merge");
+uint64_t Fnv1a(std::string_view s) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+Result<json> ReadFeaturesManifest(const ObjectStore& store) {
+  auto manifest = ReadJson(store, kManifestKey);
+  if (!manifest.ok()) {
+    if (manifest.status().code() == StatusCode::kNotFound)
+      return Status::NotFound(store.Describe(kManifestKey) +
+                              ": no manifest; run `verger extract` into this location first (or it did not finish)");
+    return manifest.status();
+  }
+  if (!manifest->contains("partitions") || !manifest->contains("feature_dim") || !manifest->contains("formats"))
+    return Status::Corrupt(store.Describe(kManifestKey) + ": not a verger features manifest");
+  return manifest;
+}
+
+Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const json& partition, const TableFormat& format,
+                                   int64_t dim) {
+  if (partition.contains("pca_stats")) {
+    const std::string key = partition["pca_stats"];
+    VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(key));
+    VERGER_ASSIGN_OR_RETURN(PcaStats s, PcaStats::Deserialize(bytes, store.Describe(key)));
+    if (s.dim() != dim)
+      return Status::Corrupt(store.Describe(key) + ": statistics of dimension " + std::to_string(s.dim()) +
+                             ", the manifest says " + std::to_string(dim));
+    return s;
+  }
+  PcaStats s(dim);
+  for (const auto& [base, label] : TableKeys(partition, format)) {
+    VERGER_ASSIGN_OR_RETURN(FeatureTable t, ReadTable(store, format, base));
+    if (t.dim != dim && t.rows() > 0)
+      return Status::Corrupt(store.Describe(base) + ": rows of dimension " + std::to_string(t.dim) +
+                             ", other partitions have " + std::to_string(dim));
+    Status added = s.AddRows(t.values.data(), t.rows());
+    if (!added.ok()) return added.WithContext(store.Describe(base));
+  }
+  return s;
+}
+
+Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts) {
+  if (parts.empty()) return Status::InvalidArgument("no PCA statistics to merge (no partitions)");
   while (parts.size() > 1) {
     std::vector<PcaStats> next;
     for (size_t i = 0; i + 1 < parts.size(); i += 2) {
@@ -74,7 +105,101 @@ Result<PcaStats> TreeMerge(std::vector<PcaStats> parts) {
   return std::move(parts.front());
 }
 
-}  // namespace
+Status WritePcaModel(ObjectStore& store, const PcaModel& model) {
+  VERGER_ASSIGN_OR_RETURN(auto files, model.Encode());
+  for (const auto& [name, bytes] : files)
+    if (name != PcaModel::kModelJson) VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/" + name, bytes));
+  VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/explained_variance.svg", Bytes(ExplainedVarianceSvg(model))));
+  for (const auto& [name, bytes] : files)
+    if (name == PcaModel::kModelJson) VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/" + name, bytes));
+  return Status::OK();
+}
+
+Result<PcaModel> ReadPcaModel(const ObjectStore& store, const std::string& prefix) {
+  const std::string json_key = prefix + PcaModel::kModelJson;
+  auto raw = store.Read(json_key);
+  if (!raw.ok()) {
+    if (raw.status().code() == StatusCode::kNotFound)
+      return Status::NotFound(store.Describe(json_key) + ": no PCA model; run `verger fit-pca` first");
+    return raw.status();
+  }
+  auto meta = json::parse(raw->begin(), raw->end(), nullptr, false);
+  if (meta.is_discarded() || !meta.contains("files") || !meta["files"].is_object())
+    return Status::Corrupt(store.Describe(json_key) + ": not a verger PCA model.json");
+  std::map<std::string, std::vector<uint8_t>> files;
+  files[PcaModel::kModelJson] = std::move(raw).value();
+  for (const auto& [field, name] : meta["files"].items()) {
+    if (!name.is_string()) return Status::Corrupt(store.Describe(json_key) + ": files." + field + " is not a name");
+    VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(prefix + name.get<std::string>()));
+    files[name.get<std::string>()] = std::move(bytes);
+  }
+  return PcaModel::Decode(files, store.Describe(json_key));
+}
+
+Result<json> TransformPartition(ObjectStore& store, const json& partition, const TableFormat& in_format,
+                                const std::vector<std::unique_ptr<TableFormat>>& out_formats, const PcaModel& model,
+                                const std::string& source_hash, int64_t sample_stride, ScatterSample* sample) {
+  const int64_t index = partition["index"];
+  const int64_t k = model.components();
+  json files = json::array();
+  int64_t rows = 0;
+  for (const auto& [base, label] : TableKeys(partition, in_format)) {
+    VERGER_ASSIGN_OR_RETURN(FeatureTable in, ReadTable(store, in_format, base));
+    if (in.dim != model.dim() && in.rows() > 0)
+      return Status::InvalidArgument(store.Describe(base) + ": rows of dimension " + std::to_string(in.dim) +
+                                     ", the PCA model expects " + std::to_string(model.dim()));
+    FeatureTable out;
+    out.label = label;
+    out.column_prefix = "pc_";
+    out.dim = k;
+    out.paths = in.paths;
+    out.values.resize(static_cast<size_t>(in.rows() * k));
+    out.metadata = {{"verger.pca_components", std::to_string(k)}, {"verger.model_sha256", source_hash}};
+    Status s = model.Transform(in.values.data(), in.rows(), out.values.data());
+    if (!s.ok()) return s.WithContext(store.Describe(base));
+    if (sample && k >= 2) {
+      for (int64_t r = 0; r < in.rows(); ++r) {
+        if (Fnv1a(in.paths[r]) % static_cast<uint64_t>(std::max<int64_t>(1, sample_stride)) != 0) continue;
+        sample->pc1.push_back(out.values[r * k]);
+        sample->pc2.push_back(out.values[r * k + 1]);
+        sample->labels.push_back(label);
+      }
+    }
+    const std::string out_base = TableBaseKey(kReducedDataset, label, index);
+    for (const auto& f : out_formats) {
+      VERGER_ASSIGN_OR_RETURN(auto encoded, f->Encode(out, store.Describe(out_base)));
+      for (auto& e : encoded) {
+        VERGER_RETURN_IF_ERROR(store.WriteAtomic(out_base + e.suffix, e.bytes));
+        files.push_back({{"key", out_base + e.suffix}, {"label", label}, {"rows", out.rows()}, {"bytes", e.bytes.size()}});
+      }
+    }
+    rows += in.rows();
+  }
+  return json{{"index", index}, {"name", PartitionName(index)}, {"rows", rows}, {"files", files}};
+}
+
+Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model, const std::string& model_location,
+                       const std::vector<std::string>& formats, const json& reduced_partitions,
+                       const ScatterSample& sample) {
+  std::vector<std::string> pictures = {"pca/explained_variance.svg"};
+  if (model.components() >= 2 && !sample.pc1.empty()) {
+    VERGER_ASSIGN_OR_RETURN(std::string svg, ScatterSvg(sample.pc1, sample.pc2, sample.labels));
+    VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/scatter_pc1_pc2.svg", Bytes(svg)));
+    pictures.push_back("pca/scatter_pc1_pc2.svg");
+  }
+  double explained = 0;
+  for (double r : model.explained_variance_ratio()) explained += r;
+  int64_t rows = 0;
+  for (const auto& p : reduced_partitions) rows += p["rows"].get<int64_t>();
+  manifest["pca"] = {{"model", model_location},
+                     {"components", model.components()},
+                     {"whiten", model.whiten()},
+                     {"n_samples", model.n_samples()},
+                     {"explained_variance_ratio_total", explained},
+                     {"pictures", pictures}};
+  manifest["reduced"] = {{"column_prefix", "pc_"}, {"formats", formats}, {"rows", rows}, {"partitions", reduced_partitions}};
+  return WriteJson(store, kManifestKey, manifest);
+}
 
 Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
@@ -82,8 +207,7 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   if (o.pca.variance < 0 || o.pca.variance > 1) return Status::InvalidArgument("--variance must be in (0, 1]");
   if (o.pca.components > 0 && o.pca.variance > 0)
     return Status::InvalidArgument("give --components or --variance, not both");
-  StoreOptions so = o.store;
-  VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, so));
+  VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
   VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(*store));
   const int64_t dim = manifest["feature_dim"];
   VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(manifest["formats"][0]));
@@ -91,52 +215,21 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   FitPcaSummary summary;
   std::vector<PcaStats> parts;
   for (const auto& p : manifest["partitions"]) {
-    const int64_t index = p["index"];
-    const std::string name = PartitionName(index);
-    if (p.contains("pca_stats")) {
-      const std::string key = p["pca_stats"];
-      VERGER_ASSIGN_OR_RETURN(auto bytes, store->Read(key));
-      VERGER_ASSIGN_OR_RETURN(PcaStats s, PcaStats::Deserialize(bytes, store->Describe(key)));
-      if (s.dim() != dim)
-        return Status::Corrupt(store->Describe(key) + ": statistics of dimension " + std::to_string(s.dim()) +
-                               ", manifest says " + std::to_string(dim));
-      parts.push_back(std::move(s));
-      ++summary.stats_from_files;
-      continue;
-    }
-    // No statistics file (plain `extract`): read the partition's rows once.
-    PcaStats s(dim);
-    for (const auto& [base, label] : TableKeys(p, *format)) {
-      VERGER_ASSIGN_OR_RETURN(FeatureTable t, ReadTable(*store, *format, base));
-      if (t.dim != dim && t.rows() > 0)
-        return Status::Corrupt(store->Describe(base) + ": rows of dimension " + std::to_string(t.dim) +
-                               ", other partitions have " + std::to_string(dim));
-      Status added = s.AddRows(t.values.data(), t.rows());
-      if (!added.ok()) return added.WithContext(store->Describe(base));
-    }
+    VERGER_ASSIGN_OR_RETURN(PcaStats s, PartitionPcaStats(*store, p, *format, dim));
+    ++(p.contains("pca_stats") ? summary.stats_from_files : summary.stats_recomputed);
     parts.push_back(std::move(s));
-    ++summary.stats_recomputed;
   }
-  VERGER_ASSIGN_OR_RETURN(PcaStats merged, TreeMerge(std::move(parts)));
+  VERGER_ASSIGN_OR_RETURN(PcaStats merged, TreeMergeStats(std::move(parts)));
   if (merged.count() < 2)
     return Status::InvalidArgument(store->uri() + ": PCA needs at least 2 feature rows, found " +
                                    std::to_string(merged.count()));
-
   PcaFitOptions fit;
   fit.components = o.pca.components;
   fit.variance = o.pca.variance;
   fit.whiten = o.pca.whiten;
   fit.source_hash = manifest.value("model_sha256", "");
   VERGER_ASSIGN_OR_RETURN(PcaModel model, FitPca(merged, fit));
-  VERGER_ASSIGN_OR_RETURN(auto files, model.Encode());
-  // model.json last: its presence means the .npy files it names are there.
-  for (const auto& [name, bytes] : files)
-    if (name != PcaModel::kModelJson) VERGER_RETURN_IF_ERROR(store->WriteAtomic("pca/" + name, bytes));
-  std::string svg = ExplainedVarianceSvg(model);
-  VERGER_RETURN_IF_ERROR(store->WriteAtomic(
-      "pca/explained_variance.svg", std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(svg.data()), svg.size())));
-  for (const auto& [name, bytes] : files)
-    if (name == PcaModel::kModelJson) VERGER_RETURN_IF_ERROR(store->WriteAtomic("pca/" + name, bytes));
+  VERGER_RETURN_IF_ERROR(WritePcaModel(*store, model));
 
   summary.n_samples = model.n_samples();
   summary.dim = model.dim();
@@ -151,32 +244,23 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
   VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
   VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(*store));
 
-  std::map<std::string, std::vector<uint8_t>> model_files;
-  {
-    auto meta = ReadJson(*store, "pca/model.json");
-    if (!meta.ok()) {
-      if (meta.status().code() == StatusCode::kNotFound)
-        return Status::NotFound(store->Describe("pca/model.json") + ": no PCA model; run `verger fit-pca` first");
-      return meta.status();
-    }
-    auto raw = store->Read("pca/model.json");
-    VERGER_RETURN_IF_ERROR(raw.status());
-    model_files[PcaModel::kModelJson] = std::move(raw).value();
-    if (meta->contains("files"))
-      for (const auto& [field, name] : (*meta)["files"].items()) {
-        VERGER_ASSIGN_OR_RETURN(auto bytes, store->Read("pca/" + name.get<std::string>()));
-        model_files[name.get<std::string>()] = std::move(bytes);
-      }
+  std::unique_ptr<ObjectStore> pca_store_owned;
+  const ObjectStore* pca_store = store.get();
+  std::string pca_prefix = "pca/";
+  if (!o.pca.empty()) {
+    VERGER_ASSIGN_OR_RETURN(pca_store_owned, OpenObjectStore(o.pca, o.store));
+    pca_store = pca_store_owned.get();
+    pca_prefix.clear();
   }
-  VERGER_ASSIGN_OR_RETURN(PcaModel model, PcaModel::Decode(model_files, store->Describe("pca/")));
+  VERGER_ASSIGN_OR_RETURN(PcaModel model, ReadPcaModel(*pca_store, pca_prefix));
+  const std::string model_where = pca_store->Describe(pca_prefix + PcaModel::kModelJson);
   const int64_t dim = manifest["feature_dim"];
   if (model.dim() != dim)
-    return Status::InvalidArgument(store->Describe("pca/model.json") + ": model expects " +
-                                   std::to_string(model.dim()) + "-d rows, features are " + std::to_string(dim) + "-d");
+    return Status::InvalidArgument(model_where + ": model expects " + std::to_string(model.dim()) +
+                                   "-d rows, the features are " + std::to_string(dim) + "-d");
   const std::string source = manifest.value("model_sha256", "");
   if (!model.source_hash().empty() && !source.empty() && model.source_hash() != source)
-    return Status::InvalidArgument(store->Describe("pca/model.json") +
-                                   ": fit on features of a different model/preprocessing (hash " +
+    return Status::InvalidArgument(model_where + ": fit on features of a different model/preprocessing (hash " +
                                    model.source_hash().substr(0, 12) + " vs " + source.substr(0, 12) + ")");
 
   VERGER_ASSIGN_OR_RETURN(auto in_format, MakeTableFormat(manifest["formats"][0]));
@@ -188,71 +272,25 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
     out_formats.push_back(std::move(f));
   }
 
-  const int64_t k = model.components();
   int64_t total_rows = 0;
   for (const auto& p : manifest["partitions"]) total_rows += p["rows"].get<int64_t>();
+  const int64_t stride = std::max<int64_t>(1, (total_rows + kScatterMaxPoints - 1) / kScatterMaxPoints);
   Progress progress("transform", total_rows, o.progress);
   TransformSummary summary;
-  summary.components = k;
-  std::vector<float> pc1, pc2;
-  std::vector<std::string> scatter_labels;
-  // Every row has the same chance to be drawn, deterministically.
-  const int64_t stride = std::max<int64_t>(1, (total_rows + kScatterMaxPoints - 1) / kScatterMaxPoints);
-  int64_t seen = 0;
-  json reduced_parts = json::array();
-
+  summary.components = model.components();
+  ScatterSample sample;
+  json reduced = json::array();
   for (const auto& p : manifest["partitions"]) {
-    const int64_t index = p["index"];
-    json files = json::array();
-    for (const auto& [base, label] : TableKeys(p, *in_format)) {
-      VERGER_ASSIGN_OR_RETURN(FeatureTable in, ReadTable(*store, *in_format, base));
-      FeatureTable out;
-      out.label = label;
-      out.column_prefix = "pc_";
-      out.dim = k;
-      out.paths = in.paths;
-      out.values.resize(static_cast<size_t>(in.rows() * k));
-      out.metadata = {{"verger.pca_components", std::to_string(k)}, {"verger.model_sha256", source}};
-      Status s = model.Transform(in.values.data(), in.rows(), out.values.data());
-      if (!s.ok()) return s.WithContext(store->Describe(base));
-      for (int64_t r = 0; r < in.rows(); ++r, ++seen) {
-        if (seen % stride == 0 && k >= 2) {
-          pc1.push_back(out.values[r * k]);
-          pc2.push_back(out.values[r * k + 1]);
-          scatter_labels.push_back(label);
-        }
-      }
-      const std::string out_base = TableBaseKey(kReducedDataset, label, index);
-      for (const auto& f : out_formats) {
-        VERGER_ASSIGN_OR_RETURN(auto encoded, f->Encode(out, store->Describe(out_base)));
-        for (auto& e : encoded) {
-          VERGER_RETURN_IF_ERROR(store->WriteAtomic(out_base + e.suffix, e.bytes));
-          files.push_back({{"key", out_base + e.suffix}, {"label", label}, {"rows", out.rows()}, {"bytes", e.bytes.size()}});
-        }
-      }
-      summary.rows += in.rows();
-      progress.Advance(in.rows(), 0);
-    }
-    reduced_parts.push_back({{"index", index}, {"name", PartitionName(index)}, {"files", files}});
+    VERGER_ASSIGN_OR_RETURN(json r, TransformPartition(*store, p, *in_format, out_formats, model, source, stride, &sample));
+    summary.rows += r["rows"].get<int64_t>();
+    progress.Advance(r["rows"].get<int64_t>(), 0);
+    reduced.push_back(std::move(r));
     ++summary.partitions;
   }
   progress.Finish();
-  if (k >= 2) {
-    VERGER_ASSIGN_OR_RETURN(std::string svg, ScatterSvg(pc1, pc2, scatter_labels));
-    VERGER_RETURN_IF_ERROR(store->WriteAtomic(
-        "pca/scatter_pc1_pc2.svg", std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(svg.data()), svg.size())));
-  }
-  auto ratios = model.explained_variance_ratio();
-  double cum = 0;
-  for (double r : ratios) cum += r;
-  manifest["pca"] = {{"model", "pca/model.json"},
-                     {"components", k},
-                     {"whiten", model.whiten()},
-                     {"n_samples", model.n_samples()},
-                     {"explained_variance_ratio_total", cum},
-                     {"pictures", {"pca/explained_variance.svg", "pca/scatter_pc1_pc2.svg"}}};
-  manifest["reduced"] = {{"column_prefix", "pc_"}, {"formats", out_names}, {"rows", summary.rows}, {"partitions", reduced_parts}};
-  VERGER_RETURN_IF_ERROR(WriteJson(*store, kManifestKey, manifest));
+  VERGER_RETURN_IF_ERROR(FinishTransform(*store, std::move(manifest), model,
+                                         o.pca.empty() ? std::string("pca/model.json") : model_where, out_names,
+                                         reduced, sample));
   summary.wall_s = SecondsSince(t0);
   return summary;
 }

@@ -8,7 +8,12 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "engine/extract_job.h"
+#include "reduce/pca_model.h"
+#include "reduce/pca_stats.h"
+#include "sink/table.h"
 
 namespace verger {
 
@@ -36,6 +41,7 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& options);
 
 struct TransformOptions {
   std::string input;                 // an extract output with pca/ (from fit-pca)
+  std::string pca;                   // folder of a fitted model; empty = <input>/pca
   std::vector<std::string> formats;  // empty = the formats of the extract
   StoreOptions store;
   Progress::Mode progress = Progress::Mode::kAuto;
@@ -49,5 +55,47 @@ struct TransformSummary {
 // Writes reduced/label=<Label>/part-NNNNN.<fmt> (path,label,pc_0..), the
 // pca/scatter_pc1_pc2.svg picture, and records both in manifest.json.
 Result<TransformSummary> RunTransform(const TransformOptions& options);
+
+// ---- Building blocks, shared by the local commands and cluster tasks. ----
+
+// A features manifest (ReadFeaturesManifest) or NotFound telling to run
+// `verger extract` first.
+Result<nlohmann::json> ReadFeaturesManifest(const ObjectStore& store);
+
+// One partition's statistics: its .pcastats file when the marker names one,
+// else computed by reading its tables once (first format of the manifest).
+Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const nlohmann::json& partition,
+                                   const TableFormat& format, int64_t dim);
+
+// Merges neighbours pairwise, level by level: the tree a cluster reduces in.
+Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts);
+
+// Writes pca/*.npy, pca/explained_variance.svg, then pca/model.json (last:
+// its presence means the files it names are there).
+Status WritePcaModel(ObjectStore& store, const PcaModel& model);
+
+// Reads model.json and the files it names under `prefix` ("pca/" or "").
+Result<PcaModel> ReadPcaModel(const ObjectStore& store, const std::string& prefix);
+
+// Rows drawn for the scatter picture: a row is kept when a stable hash of
+// its path falls in 1/stride, so any partitioning draws the same rows.
+struct ScatterSample {
+  std::vector<float> pc1, pc2;
+  std::vector<std::string> labels;
+};
+
+// Projects one partition's label tables into reduced/label=<L>/part-N.<fmt>
+// (each file atomic) and returns the partition's entry for the manifest.
+Result<nlohmann::json> TransformPartition(ObjectStore& store, const nlohmann::json& partition,
+                                          const TableFormat& in_format,
+                                          const std::vector<std::unique_ptr<TableFormat>>& out_formats,
+                                          const PcaModel& model, const std::string& source_hash,
+                                          int64_t sample_stride, ScatterSample* sample);
+
+// Writes pca/scatter_pc1_pc2.svg and records the PCA model and the reduced
+// partitions in manifest.json (rewritten atomically, last).
+Status FinishTransform(ObjectStore& store, nlohmann::json manifest, const PcaModel& model,
+                       const std::string& model_location, const std::vector<std::string>& formats,
+                       const nlohmann::json& reduced_partitions, const ScatterSample& sample);
 
 }  // namespace verger

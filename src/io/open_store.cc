@@ -2,6 +2,7 @@
 #include <system_error>
 
 #include "io/local_store.h"
+#include "io/s3_store.h"
 
 namespace verger {
 
@@ -14,7 +15,8 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const
     if (scheme == "file") {
       u = u.substr(scheme_end + 3);
     } else if (scheme == "s3") {
-      return Status::Unsupported(u + ": S3 locations are not supported by this build yet");
+      VERGER_ASSIGN_OR_RETURN(auto store, S3ObjectStore::Open(u, options));
+      return std::unique_ptr<ObjectStore>(std::move(store));
     } else {
       return Status::InvalidArgument(u + ": unknown scheme '" + scheme + "://' (use a local path or s3://)");
     }

@@ -1,0 +1,201 @@
+#include "engine/extractor.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <thread>
+
+#include "core/hash.h"
+#include "engine/image_loader.h"
+#include "engine/output_layout.h"
+#include "engine/partition.h"
+#include "reduce/pca_stats.h"
+
+namespace verger {
+
+namespace {
+
+using json = nlohmann::json;
+
+// The reason without the "<key>: " prefix that library errors carry.
+std::string ReasonFor(const std::string& key, const Status& s) {
+  std::string m = s.message();
+  if (m.rfind(key + ": ", 0) == 0) m = m.substr(key.size() + 2);
+  return m;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& config) {
+  if (config.batch < 1 || config.batch > 4096) return Status::InvalidArgument("--batch must be between 1 and 4096");
+  if (config.threads < 0) return Status::InvalidArgument("--threads must be >= 0 (0 = all cores)");
+  if (config.formats.empty()) return Status::InvalidArgument("--format needs at least one format");
+  if (config.max_pixels < 1) return Status::InvalidArgument("--max-pixels must be positive");
+  std::unique_ptr<Extractor> e(new Extractor());
+  e->config_ = config;
+  for (const auto& f : config.formats) {
+    VERGER_ASSIGN_OR_RETURN(auto fmt, MakeTableFormat(f));
+    e->formats_.push_back(std::move(fmt));
+  }
+  VERGER_ASSIGN_OR_RETURN(e->spec_, LoadModelSpec(config.model, config.weights));
+  VERGER_ASSIGN_OR_RETURN(e->spec_hash_, ModelSpecHash(e->spec_));
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  e->threads_ = config.threads > 0 ? config.threads : cores;
+  VERGER_ASSIGN_OR_RETURN(e->backend_, CreateBackend(e->spec_, BackendOptions{e->threads_}));
+  const int64_t tensor = int64_t{3} * e->spec_.input_width * e->spec_.input_height;
+  e->batch_in_.resize(static_cast<size_t>(config.batch * tensor));
+  e->batch_out_.resize(static_cast<size_t>(config.batch * e->feature_dim()));
+  return e;
+}
+
+std::string PartitionInputsHash(const std::vector<ImageItem>& items) {
+  std::string text;
+  for (const auto& i : items) {
+    text += i.key;
+    text += '\0';
+    text += std::to_string(i.size) + ':' + std::to_string(i.mtime_ns) + ':' + i.etag + '\n';
+  }
+  return Sha256Hex(text);
+}
+
+Result<std::map<std::string, uint64_t>> ObjectSizes(const ObjectStore& store) {
+  VERGER_ASSIGN_OR_RETURN(Listing listing, store.List(""));
+  std::map<std::string, uint64_t> sizes;
+  for (const auto& o : listing.objects) sizes[o.key] = o.size;
+  return sizes;
+}
+
+Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::string, uint64_t>& sizes,
+                                 const Extractor& extractor, const std::vector<ImageItem>& items,
+                                 int64_t partition_index, json* marker) {
+  if (!sizes.count(PartitionMarkerKey(partition_index))) return false;
+  auto m = ReadJson(output, PartitionMarkerKey(partition_index));
+  if (!m.ok()) {
+    if (m.status().code() == StatusCode::kNotFound || m.status().code() == StatusCode::kCorrupt) return false;
+    return m.status();
+  }
+  if (!m->is_object() || m->value("inputs_sha256", "") != PartitionInputsHash(items) ||
+      m->value("model_sha256", "") != extractor.spec_hash() ||
+      m->value("formats", json::array()) != json(extractor.config().formats) || !m->contains("files"))
+    return false;
+  for (const auto& f : (*m)["files"]) {
+    auto it = sizes.find(f.value("key", ""));
+    if (it == sizes.end() || it->second != f.value("bytes", uint64_t{0})) return false;
+  }
+  if (extractor.config().write_pca_stats && !sizes.count(m->value("pca_stats", ""))) return false;
+  if (marker) *marker = std::move(m).value();
+  return true;
+}
+
+Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, ObjectStore& output,
+                                                const std::vector<ImageItem>& items, int64_t partition_index,
+                                                Progress* progress, int64_t stop_after_errors) {
+  PartitionResult result;
+  if (items.empty()) return Status::InvalidArgument("partition " + PartitionName(partition_index) + " has no images");
+  const int64_t dim = feature_dim();
+  const int batch = config_.batch;
+
+  LoaderOptions lo;
+  lo.decode_threads = threads_;
+  lo.io_threads = config_.io_concurrency > 0 ? config_.io_concurrency : DefaultIoConcurrency(input);
+  lo.window = std::max(2 * batch, lo.io_threads + lo.decode_threads + batch);
+  lo.width = spec_.input_width;
+  lo.height = spec_.input_height;
+  lo.filter = spec_.resize_filter;
+  lo.normalization = spec_.normalization;
+  lo.color_order = spec_.color_order;
+  lo.decode.max_pixels = config_.max_pixels;
+
+  const std::vector<std::pair<std::string, std::string>> table_metadata = {
+      {"verger.model", spec_.name}, {"verger.model_sha256", spec_hash_},
+      {"verger.feature_dim", std::to_string(dim)}, {"verger.preprocessing", PreprocessingJson(spec_).dump()}};
+  std::map<std::string, FeatureTable> tables;  // by label, sorted
+  std::vector<int64_t> in_batch;
+
+  auto flush = [&]() -> Status {
+    if (in_batch.empty()) return Status::OK();
+    const int k = static_cast<int>(in_batch.size());
+    VERGER_RETURN_IF_ERROR(backend_->Run(batch_in_.data(), k, batch_out_.data())
+                               .WithContext("model '" + spec_.name + "' on the batch starting at " +
+                                            items[in_batch[0]].key));
+    for (int j = 0; j < k; ++j) {
+      const ImageItem& item = items[in_batch[j]];
+      FeatureTable& t = tables[item.label];
+      if (t.paths.empty()) {
+        t.label = item.label;
+        t.dim = dim;
+        t.metadata = table_metadata;
+      }
+      t.paths.push_back(item.key);
+      t.values.insert(t.values.end(), batch_out_.begin() + j * dim, batch_out_.begin() + (j + 1) * dim);
+    }
+    result.ok += k;
+    if (progress) progress->Advance(k, 0);
+    in_batch.clear();
+    return Status::OK();
+  };
+
+  {
+    ImageLoader loader(input, items, lo);
+    const int64_t tensor_size = loader.tensor_size();
+    for (int64_t i = 0; i < static_cast<int64_t>(items.size()); ++i) {
+      const float* tensor = nullptr;
+      Status s = loader.Next(i, &tensor);
+      if (!s.ok()) {
+        loader.Release(i);
+        result.errors.push_back({items[i].key, ReasonFor(items[i].key, s)});
+        ++result.failed;
+        if (progress) progress->Advance(0, 1);
+        if (stop_after_errors >= 0 && result.failed > stop_after_errors) return result;
+        continue;
+      }
+      std::memcpy(batch_in_.data() + in_batch.size() * tensor_size, tensor, sizeof(float) * tensor_size);
+      loader.Release(i);
+      in_batch.push_back(i);
+      if (static_cast<int>(in_batch.size()) == batch) VERGER_RETURN_IF_ERROR(flush());
+    }
+    VERGER_RETURN_IF_ERROR(flush());
+  }
+
+  json files = json::array();
+  for (const auto& [label, table] : tables) {
+    const std::string base = TableBaseKey(kFeaturesDataset, label, partition_index);
+    for (const auto& format : formats_) {
+      VERGER_ASSIGN_OR_RETURN(auto encoded, format->Encode(table, output.Describe(base)));
+      for (auto& f : encoded) {
+        const std::string key = base + f.suffix;
+        VERGER_RETURN_IF_ERROR(output.WriteAtomic(key, f.bytes));
+        files.push_back({{"key", key}, {"label", label}, {"rows", table.rows()}, {"bytes", f.bytes.size()},
+                         {"sha256", Sha256Hex(f.bytes)}});
+      }
+    }
+  }
+  json errors = json::array();
+  for (const auto& e : result.errors) errors.push_back({{"key", e.key}, {"reason", e.reason}});
+  result.marker = {{"index", partition_index},
+                   {"name", PartitionName(partition_index)},
+                   {"first_key", items.front().key},
+                   {"last_key", items.back().key},
+                   {"images", static_cast<int64_t>(items.size())},
+                   {"inputs_sha256", PartitionInputsHash(items)},
+                   {"model_sha256", spec_hash_},
+                   {"formats", config_.formats},
+                   {"rows", result.ok},
+                   {"failed", result.failed},
+                   {"files", files},
+                   {"errors", errors}};
+  if (config_.write_pca_stats) {
+    PcaStats stats(dim);
+    for (const auto& [label, table] : tables) {
+      Status added = stats.AddRows(table.values.data(), table.rows());
+      if (!added.ok()) return added.WithContext("features of " + PartitionName(partition_index) + " label '" + label + "'");
+    }
+    const std::string key = PcaStatsKey(partition_index);
+    VERGER_RETURN_IF_ERROR(output.WriteAtomic(key, stats.Serialize()));
+    result.marker["pca_stats"] = key;
+  }
+  VERGER_RETURN_IF_ERROR(WriteJson(output, PartitionMarkerKey(partition_index), result.marker));
+  return result;
+}
+
+}  // namespace verger

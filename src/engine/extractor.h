@@ -1,0 +1,96 @@
+// The per-partition unit of `extract`: one loaded model, reused for every
+// partition a process handles (a local run, or a cluster worker that caches
+// it across tasks). A partition is processable on its own: its images in,
+// its label tables + optional PCA statistics + completion marker out.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/image_listing.h"
+#include "engine/progress.h"
+#include "io/object_store.h"
+#include "model/backend.h"
+#include "model/model_spec.h"
+#include "sink/table.h"
+
+namespace verger {
+
+struct ExtractorConfig {
+  std::string model = "mobilenetv2";  // built-in name or spec file
+  std::string weights;                // replaces the spec's weights file
+  int batch = 8;
+  int threads = 0;                    // 0 = all cores
+  int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
+  std::vector<std::string> formats = {"csv"};
+  int64_t max_pixels = 178956970;
+  bool write_pca_stats = false;
+};
+
+struct ImageError {
+  std::string key;
+  std::string reason;
+};
+
+struct PartitionResult {
+  nlohmann::json marker;            // what _partitions/part-NNNNN.json holds
+  int64_t ok = 0, failed = 0;
+  std::vector<ImageError> errors;   // this partition's bad images
+};
+
+class Extractor {
+ public:
+  // Loads the spec and the network once. Errors: configuration
+  // (InvalidArgument/NotFound) naming the option or file.
+  static Result<std::unique_ptr<Extractor>> Create(const ExtractorConfig& config);
+
+  const ModelSpec& spec() const { return spec_; }
+  const std::string& spec_hash() const { return spec_hash_; }
+  int64_t feature_dim() const { return backend_->feature_dim(); }
+  int threads() const { return threads_; }
+  const ExtractorConfig& config() const { return config_; }
+  std::string backend_description() const { return backend_->description(); }
+
+  // Extracts `items` (the partition's images, in key order) from `input`
+  // into `output`: one table per label and format, then the PCA statistics
+  // (if configured), then the marker — each written atomically, so a
+  // partition whose marker exists is complete. `progress` may be null.
+  // `stop_after_errors` >= 0 stops early once the partition alone has more
+  // failures than that (nothing of the partition is written then, and
+  // result.marker is null). Not thread-safe: one partition at a time.
+  Result<PartitionResult> RunPartition(const ObjectStore& input, ObjectStore& output,
+                                       const std::vector<ImageItem>& items, int64_t partition_index,
+                                       Progress* progress, int64_t stop_after_errors = -1);
+
+ private:
+  Extractor() = default;
+  ExtractorConfig config_;
+  ModelSpec spec_;
+  std::string spec_hash_;
+  int threads_ = 1;
+  std::unique_ptr<InferenceBackend> backend_;
+  std::vector<std::unique_ptr<TableFormat>> formats_;
+  std::vector<float> batch_in_, batch_out_;
+};
+
+// Hash of a partition's inputs (keys, sizes, mtimes/ETags): a marker whose
+// hash matches the current listing describes exactly these images.
+std::string PartitionInputsHash(const std::vector<ImageItem>& items);
+
+// Sizes of every object in a store, by key (one listing, for many checks).
+Result<std::map<std::string, uint64_t>> ObjectSizes(const ObjectStore& store);
+
+// True if the marker at PartitionMarkerKey(index) exists, covers exactly
+// `items`, was made by this extractor's model and formats (with PCA
+// statistics if it writes them), and every file it lists is present in
+// `sizes` with its recorded size. Returns the marker through `marker`.
+Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::string, uint64_t>& sizes,
+                                 const Extractor& extractor, const std::vector<ImageItem>& items,
+                                 int64_t partition_index, nlohmann::json* marker);
+
+}  // namespace verger

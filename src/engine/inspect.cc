@@ -1,0 +1,101 @@
+#include "engine/inspect.h"
+
+#include <cstdio>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/output_layout.h"
+#include "sink/table.h"
+
+namespace verger {
+
+namespace {
+
+using json = nlohmann::json;
+
+std::string Fmt(const char* f, double v) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+}  // namespace
+
+Result<std::string> InspectOutput(const InspectOptions& o) {
+  if (o.dataset != "features" && o.dataset != "reduced")
+    return Status::InvalidArgument("--dataset must be features or reduced, not '" + o.dataset + "'");
+  VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.location, o.store));
+  auto manifest_r = ReadJson(*store, kManifestKey);
+  if (!manifest_r.ok()) {
+    if (manifest_r.status().code() == StatusCode::kNotFound)
+      return Status::NotFound(store->Describe(kManifestKey) +
+                              ": no manifest (not a verger output, or its job has not finished)");
+    return manifest_r.status();
+  }
+  const json& m = *manifest_r;
+  std::string out;
+  out += "location:      " + store->uri() + "\n";
+  out += "created:       " + m.value("created", "?") + " by verger " + m.value("verger_version", "?") + "\n";
+  out += "input:         " + m.value("input", "?") + "\n";
+  if (m.contains("model"))
+    out += "model:         " + m["model"].value("name", "?") + " (" + m.value("backend", "?") + "), sha256 " +
+           m.value("model_sha256", "").substr(0, 16) + "...\n";
+  out += "features:      " + std::to_string(m.value("feature_dim", 0)) + "-d, formats " + m["formats"].dump() + "\n";
+  if (m.contains("images")) {
+    const json& i = m["images"];
+    out += "images:        " + std::to_string(i.value("listed", 0)) + " listed, " + std::to_string(i.value("ok", 0)) +
+           " ok, " + std::to_string(i.value("failed", 0)) + " failed (see " + m.value("errors_file", "errors.csv") +
+           ")\n";
+  }
+  out += "partitions:    " + std::to_string(m["partitions"].size()) + " of up to " +
+         std::to_string(m.value("partition_size", 0)) + " images\n";
+  out += "speed:         " + Fmt("%.1f images/s", m.value("images_per_s", 0.0)) + ", " +
+         Fmt("%.0f images per hour per vCPU", m.value("images_per_hour_per_vcpu", 0.0)) + "\n";
+  if (m.contains("pca")) {
+    const json& p = m["pca"];
+    out += "pca:           " + std::to_string(p.value("components", 0)) + " components explaining " +
+           Fmt("%.2f%%", 100 * p.value("explained_variance_ratio_total", 0.0)) + " of the variance (" +
+           p.value("model", "") + ")\n";
+  }
+
+  const json* parts = nullptr;
+  std::string format_name;
+  if (o.dataset == "features") {
+    parts = &m["partitions"];
+    format_name = m["formats"][0];
+  } else {
+    if (!m.contains("reduced"))
+      return Status::NotFound(store->uri() + ": no reduced table yet; run `verger transform` (or `verger run`)");
+    parts = &m["reduced"]["partitions"];
+    format_name = m["reduced"]["formats"][0];
+  }
+  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(format_name));
+  const std::string suffix = format->suffixes().front();
+  for (const auto& p : *parts) {
+    for (const auto& f : p["files"]) {
+      const std::string key = f["key"];
+      if (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
+      const std::string base = key.substr(0, key.size() - suffix.size());
+      std::vector<std::vector<uint8_t>> files;
+      for (const auto& s : format->suffixes()) {
+        VERGER_ASSIGN_OR_RETURN(auto bytes, store->Read(base + s));
+        files.push_back(std::move(bytes));
+      }
+      VERGER_ASSIGN_OR_RETURN(FeatureTable t, format->Decode(files, store->Describe(base)));
+      out += "\n" + o.dataset + " table " + key + " (" + std::to_string(t.rows()) + " rows x " +
+             std::to_string(t.dim) + " values):\n";
+      for (int64_t r = 0; r < std::min(o.rows, t.rows()); ++r) {
+        out += "  " + t.paths[r] + "  [";
+        for (int64_t d = 0; d < std::min(o.columns, t.dim); ++d)
+          out += (d ? ", " : "") + Fmt("%.6g", t.values[r * t.dim + d]);
+        if (t.dim > o.columns) out += ", ...";
+        out += "]\n";
+      }
+      return out;
+    }
+  }
+  out += "\n(no " + o.dataset + " rows)\n";
+  return out;
+}
+
+}  // namespace verger
