@@ -18,11 +18,12 @@ struct ExtractOptions {
   std::string output;                     // local folder or s3://bucket/prefix
   std::string model = "mobilenetv2";      // built-in name or spec file
   std::string weights;                    // replaces the spec's weights file
+  std::string backend, device, precision; // non-empty: replace the spec's (see ExtractorConfig)
   int batch = 8;
   int threads = 0;                        // 0 = all cores
   int io_concurrency = 0;                 // 0 = a default fitting the store
   int64_t partition_size = 1000;
-  std::vector<std::string> formats = {"csv"};
+  std::vector<std::string> formats = {"parquet"};
   int64_t limit = 0;                      // 0 = all images
   bool overwrite = false;
   bool resume = false;                    // keep complete partitions of an earlier run, redo the rest

@@ -24,10 +24,13 @@ namespace verger {
 struct ExtractorConfig {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
+  // Non-empty: replace the spec's inference backend ("opencv", "torch"),
+  // device ("cpu", "cuda") and precision ("fp32", "bf16").
+  std::string backend, device, precision;
   int batch = 8;
   int threads = 0;                    // 0 = all cores
   int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
-  std::vector<std::string> formats = {"csv"};
+  std::vector<std::string> formats = {"parquet"};
   int64_t max_pixels = 178956970;
   bool write_pca_stats = false;
 };

@@ -91,18 +91,33 @@ Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const json& partiti
   return s;
 }
 
-Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts) {
-  if (parts.empty()) return Status::InvalidArgument("no PCA statistics to merge (no partitions)");
-  while (parts.size() > 1) {
-    std::vector<PcaStats> next;
-    for (size_t i = 0; i + 1 < parts.size(); i += 2) {
-      VERGER_RETURN_IF_ERROR(parts[i].Merge(parts[i + 1]));
-      next.push_back(std::move(parts[i]));
-    }
-    if (parts.size() % 2) next.push_back(std::move(parts.back()));
-    parts = std::move(next);
+Status StatsTreeMerger::Add(PcaStats stats) {
+  stack_.emplace_back(std::move(stats), 0);
+  while (stack_.size() >= 2 && stack_[stack_.size() - 2].second == stack_.back().second) {
+    auto right = std::move(stack_.back());
+    stack_.pop_back();
+    VERGER_RETURN_IF_ERROR(stack_.back().first.Merge(right.first));
+    ++stack_.back().second;
   }
-  return std::move(parts.front());
+  return Status::OK();
+}
+
+Result<PcaStats> StatsTreeMerger::Finish() {
+  if (stack_.empty()) return Status::InvalidArgument("no PCA statistics to merge (no partitions)");
+  while (stack_.size() > 1) {
+    auto right = std::move(stack_.back());
+    stack_.pop_back();
+    VERGER_RETURN_IF_ERROR(stack_.back().first.Merge(right.first));
+  }
+  PcaStats out = std::move(stack_.back().first);
+  stack_.clear();
+  return out;
+}
+
+Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts) {
+  StatsTreeMerger merger;
+  for (auto& p : parts) VERGER_RETURN_IF_ERROR(merger.Add(std::move(p)));
+  return merger.Finish();
 }
 
 Status WritePcaModel(ObjectStore& store, const PcaModel& model) {
@@ -213,13 +228,13 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(manifest["formats"][0]));
 
   FitPcaSummary summary;
-  std::vector<PcaStats> parts;
+  StatsTreeMerger merger;
   for (const auto& p : manifest["partitions"]) {
     VERGER_ASSIGN_OR_RETURN(PcaStats s, PartitionPcaStats(*store, p, *format, dim));
     ++(p.contains("pca_stats") ? summary.stats_from_files : summary.stats_recomputed);
-    parts.push_back(std::move(s));
+    VERGER_RETURN_IF_ERROR(merger.Add(std::move(s)));
   }
-  VERGER_ASSIGN_OR_RETURN(PcaStats merged, TreeMergeStats(std::move(parts)));
+  VERGER_ASSIGN_OR_RETURN(PcaStats merged, merger.Finish());
   if (merged.count() < 2)
     return Status::InvalidArgument(store->uri() + ": PCA needs at least 2 feature rows, found " +
                                    std::to_string(merged.count()));

@@ -67,7 +67,19 @@ Result<nlohmann::json> ReadFeaturesManifest(const ObjectStore& store);
 Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const nlohmann::json& partition,
                                    const TableFormat& format, int64_t dim);
 
-// Merges neighbours pairwise, level by level: the tree a cluster reduces in.
+// Merges partition statistics as they arrive in a binary tree (a carry
+// chain: equal-sized subtrees merge at once), so at most log2(P) of them
+// are held — statistics are D x D, 128 MiB each at D = 4096.
+class StatsTreeMerger {
+ public:
+  Status Add(PcaStats stats);
+  Result<PcaStats> Finish();  // InvalidArgument if nothing was added
+
+ private:
+  std::vector<std::pair<PcaStats, int>> stack_;  // (subtree, level)
+};
+
+// The same tree over a list (partition order).
 Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts);
 
 // Writes pca/*.npy, pca/explained_variance.svg, then pca/model.json (last:

@@ -5,7 +5,7 @@ import shutil
 from verger_test_util import *
 
 p = run_verger("--help")
-for word in ["extract"]:
+for word in ["extract", "run", "fit-pca", "transform", "inspect"]:
     check(word in p.stdout, f"--help lacks {word}")
 p = run_verger("extract", "--help")
 for opt in ["--input", "--output", "--model", "--weights", "--batch", "--threads", "--partition-size", "--format",
@@ -40,6 +40,14 @@ try:
     check(os.path.exists(os.path.join(out, "keep.txt")), "--overwrite must leave foreign files alone")
     check(read_manifest(out)["images"]["ok"] == 3, "limit 3")
     check("3 ok" in p.stderr, f"summary line: {p.stderr}")
+    check(read_manifest(out)["formats"] == ["parquet"], "parquet is the default format")
+    p = run_verger("inspect", out, "--rows", "2")
+    check("3 listed, 3 ok, 0 failed" in p.stdout, p.stdout)
+    table_lines = [l for l in p.stdout.splitlines() if l.startswith("  ") and "[" in l]
+    check(len(table_lines) == 2 and table_lines[0].strip().startswith("Orange 2/"), p.stdout)
+    expect_fail(2, "no manifest", "inspect", work)
+    expect_fail(2, "fit-pca", "transform", "--input", out)
+    expect_fail(2, "components requested", "fit-pca", "--input", out, "--components", "100000")
     print("ok")
 finally:
     shutil.rmtree(work, ignore_errors=True)
