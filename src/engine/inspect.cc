@@ -70,12 +70,9 @@ Result<std::string> InspectOutput(const InspectOptions& o) {
     format_name = m["reduced"]["formats"][0];
   }
   VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(format_name));
-  const std::string suffix = format->suffixes().front();
   for (const auto& p : *parts) {
-    for (const auto& f : p["files"]) {
-      const std::string key = f["key"];
-      if (key.size() < suffix.size() || key.compare(key.size() - suffix.size(), suffix.size(), suffix) != 0) continue;
-      const std::string base = key.substr(0, key.size() - suffix.size());
+    for (const auto& [base, label] : PartitionTables(p, o.dataset, *format)) {
+      const std::string key = base + format->suffixes().front();
       std::vector<std::vector<uint8_t>> files;
       for (const auto& s : format->suffixes()) {
         VERGER_ASSIGN_OR_RETURN(auto bytes, store->Read(base + s));

@@ -30,6 +30,40 @@ Status PrepareOutput(ObjectStore& out, bool overwrite) {
   return Status::OK();
 }
 
+bool IsAtomicWriteTemporary(std::string_view key) {
+  // core/file_util.cc WriteFileAtomic: "<name>.tmp-<pid>-<counter>".
+  auto slash = key.rfind('/');
+  std::string_view name = slash == std::string_view::npos ? key : key.substr(slash + 1);
+  auto t = name.rfind(".tmp-");
+  if (t == std::string_view::npos || t == 0) return false;
+  std::string_view rest = name.substr(t + 5);
+  auto dash = rest.find('-');
+  if (dash == std::string_view::npos || dash == 0 || dash + 1 == rest.size()) return false;
+  for (size_t i = 0; i < rest.size(); ++i)
+    if (i != dash && (rest[i] < '0' || rest[i] > '9')) return false;
+  return true;
+}
+
+Status RemoveTemporaries(ObjectStore& out) {
+  VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
+  for (const auto& obj : listing.objects)
+    if (IsAtomicWriteTemporary(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+  return Status::OK();
+}
+
+std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann::json& partition,
+                                                                 std::string_view dataset, const TableFormat& format) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const int64_t index = partition.value("index", int64_t{-1});
+  const std::string suffix = format.suffixes().front();
+  for (const auto& f : partition.value("files", nlohmann::json::array())) {
+    const std::string label = f.value("label", "");
+    const std::string base = TableBaseKey(dataset, label, index);
+    if (f.value("key", "") == base + suffix) out.emplace_back(base, label);
+  }
+  return out;
+}
+
 Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value) {
   std::string text = value.dump(2) + "\n";
   return out.WriteAtomic(key, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));

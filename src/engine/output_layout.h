@@ -6,11 +6,14 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "io/object_store.h"
 #include "model/model_spec.h"
+#include "sink/table.h"
 
 namespace verger {
 
@@ -32,6 +35,21 @@ std::string PcaStatsKey(int64_t partition);
 // own outputs there (manifest first, so no manifest outlives its files) and
 // leaves anything else alone.
 Status PrepareOutput(ObjectStore& out, bool overwrite);
+
+// True for "<name>.tmp-<pid>-<n>", the temporary an atomic local write
+// renames into place; a process killed mid-write leaves it behind.
+bool IsAtomicWriteTemporary(std::string_view key);
+
+// Deletes such leftovers of killed runs (--resume). Only the writer that
+// made one could finish it, and that process is gone.
+Status RemoveTemporaries(ObjectStore& out);
+
+// (base key, label) of each label table a partition entry (marker or
+// manifest) lists in `format`: base + format.suffixes()[i] are its files.
+// Bases are derived from the labels, so one format's suffix inside
+// another's (".csv" in ".keys.csv") cannot confuse them.
+std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann::json& partition,
+                                                                 std::string_view dataset, const TableFormat& format);
 
 Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value);
 Result<nlohmann::json> ReadJson(const ObjectStore& store, std::string_view key);

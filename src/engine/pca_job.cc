@@ -32,18 +32,6 @@ Result<FeatureTable> ReadTable(const ObjectStore& store, const TableFormat& form
   return format.Decode(files, store.Describe(base_key));
 }
 
-// Base keys (without suffix) and labels of a partition's tables in `format`.
-std::vector<std::pair<std::string, std::string>> TableKeys(const json& partition, const TableFormat& format) {
-  std::vector<std::pair<std::string, std::string>> out;
-  const std::string suffix = format.suffixes().front();
-  for (const auto& f : partition["files"]) {
-    std::string key = f["key"];
-    if (key.size() > suffix.size() && key.compare(key.size() - suffix.size(), suffix.size(), suffix) == 0)
-      out.emplace_back(key.substr(0, key.size() - suffix.size()), f["label"].get<std::string>());
-  }
-  return out;
-}
-
 uint64_t Fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
   for (unsigned char c : s) {
@@ -80,7 +68,7 @@ Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const json& partiti
     return s;
   }
   PcaStats s(dim);
-  for (const auto& [base, label] : TableKeys(partition, format)) {
+  for (const auto& [base, label] : PartitionTables(partition, kFeaturesDataset, format)) {
     VERGER_ASSIGN_OR_RETURN(FeatureTable t, ReadTable(store, format, base));
     if (t.dim != dim && t.rows() > 0)
       return Status::Corrupt(store.Describe(base) + ": rows of dimension " + std::to_string(t.dim) +
@@ -158,7 +146,7 @@ Result<json> TransformPartition(ObjectStore& store, const json& partition, const
   const int64_t k = model.components();
   json files = json::array();
   int64_t rows = 0;
-  for (const auto& [base, label] : TableKeys(partition, in_format)) {
+  for (const auto& [base, label] : PartitionTables(partition, kFeaturesDataset, in_format)) {
     VERGER_ASSIGN_OR_RETURN(FeatureTable in, ReadTable(store, in_format, base));
     if (in.dim != model.dim() && in.rows() > 0)
       return Status::InvalidArgument(store.Describe(base) + ": rows of dimension " + std::to_string(in.dim) +

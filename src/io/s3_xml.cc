@@ -6,8 +6,11 @@ namespace verger::s3xml {
 
 std::vector<std::string_view> Elements(std::string_view doc, std::string_view tag) {
   std::vector<std::string_view> out;
-  std::string open = "<" + std::string(tag);
-  std::string close = "</" + std::string(tag) + ">";
+  // Built with append: GCC 12 warns falsely (-Wrestrict) on "<" + string.
+  std::string open(1, '<');
+  open.append(tag);
+  std::string close("</");
+  close.append(tag).push_back('>');
   size_t pos = 0;
   while ((pos = doc.find(open, pos)) != std::string_view::npos) {
     size_t after = pos + open.size();

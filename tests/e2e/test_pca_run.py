@@ -1,5 +1,5 @@
 """Done-when of the PCA issue, end to end on real MobileNetV2 features of fruits-360-10:
-`verger run` (extract -> fit -> transform) against scikit-learn's PCA(svd_solver='full'):
+`verger run` (extract -> fit -> transform; the shared Training fixture, see fixture_train.py) against scikit-learn's PCA(svd_solver='full'):
 explained variance ratios within 1e-6, components within 1e-6 after sign alignment (clear eigen-gap),
 projections within 1e-5; the Training model applied to Test with `verger transform --pca`; a linear
 classifier on the reduced rows reaches >= 98% on Test; pictures are valid SVG naming every label."""
@@ -28,10 +28,8 @@ def load_npy_dataset(out, dataset):
     return [paths[i] for i in order], [labels[i] for i in order], x
 
 
-train_out, test_out = tempdir("pca_train"), tempdir("pca_test")
+train_out, test_out = os.environ["VERGER_FIXTURE_TRAIN"], tempdir("pca_test")
 try:
-    run_verger("run", "--input", TRAINING, "--output", train_out, "--model", "mobilenetv2", "--format", "npy",
-               "--variance", "0.95", "--threads", "2", "--overwrite", "--progress", "log")
     paths, labels, x = load_npy_dataset(train_out, "features")
     check(x.shape == (4814, 1280), x.shape)
     meta = json.load(open(os.path.join(train_out, "pca", "model.json")))
@@ -89,5 +87,4 @@ try:
     check(m["pca"]["components"] == k and m["reduced"]["rows"] == 4814, m.get("pca"))
     print("ok")
 finally:
-    shutil.rmtree(train_out, ignore_errors=True)
     shutil.rmtree(test_out, ignore_errors=True)

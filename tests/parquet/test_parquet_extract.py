@@ -31,9 +31,12 @@ def read_csv(path):
 
 def main():
     with tempfile.TemporaryDirectory(prefix="verger-parquet-extract-") as tmp:
-        out = os.path.join(tmp, "out")
-        subprocess.run([VERGER, "extract", "--input", INPUT, "--output", out, "--model", "mobilenetv2",
-                        "--format", "csv", "--format", "parquet", "--progress", "none"], check=True)
+        # The shared Training fixture (tests/e2e/fixture_train.py) when run by ctest.
+        out = os.environ.get("VERGER_FIXTURE_TRAIN")
+        if not out:
+            out = os.path.join(tmp, "out")
+            subprocess.run([VERGER, "extract", "--input", INPUT, "--output", out, "--model", "mobilenetv2",
+                            "--format", "csv", "--format", "parquet", "--progress", "none"], check=True)
         with open(os.path.join(out, "manifest.json"), encoding="utf-8") as f:
             manifest = json.load(f)
         dim = manifest["feature_dim"]
@@ -42,6 +45,8 @@ def main():
         pairs = defaultdict(dict)  # (partition, label) -> {".csv": key, ".parquet": key}
         for part in manifest["partitions"]:
             for entry in part["files"]:
+                if entry["key"].endswith((".npy", ".keys.csv")):  # the fixture also writes npy
+                    continue
                 ext = os.path.splitext(entry["key"])[1]
                 pairs[(part["index"], entry["label"])][ext] = entry["key"]
         assert pairs and all(set(p) == {".csv", ".parquet"} for p in pairs.values()), pairs

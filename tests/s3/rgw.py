@@ -6,6 +6,10 @@ import subprocess
 import sys
 import tempfile
 
+# A test killed by ctest's timeout (SIGTERM) still unwinds its `with`
+# blocks, so the gateway and helper servers are stopped by PID.
+signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit("terminated"))
+
 SOURCE_DIR = os.environ.get("VERGER_SOURCE_DIR") or os.path.abspath(os.path.join(os.path.dirname(__file__), "../.."))
 
 

@@ -2,8 +2,9 @@
 """End to end on S3: stage fruits-360-10/Test (1,609 objects, so listings
 page) on a real Ceph RGW, run `verger extract --input s3://... --output
 s3://...`, fetch the outputs back and compare them with a local run over the
-same images: every feature file byte-identical, manifests equal except for
-the fields that name locations or times."""
+same images: every feature file byte-identical; manifests and partition
+markers equal except for the fields that name locations, times or the
+inputs' mtime/ETag."""
 import json
 import os
 import sys
@@ -26,6 +27,22 @@ def files(root):
             with open(p, "rb") as f:
                 out[os.path.relpath(p, root)] = f.read()
     return out
+
+
+def split_marker(marker, where):
+    """A partition marker without its input fingerprint, and the inputs'
+    (key, size) pairs. The S3 side must carry each input's ETag (MD5)."""
+    m = dict(marker)
+    inputs = m.pop("inputs")
+    m.pop("inputs_sha256")
+    if where == "s3" and not all(len(i[3]) == 32 for i in inputs):
+        sys.exit("S3 inputs should carry their ETag (MD5): %.300s" % inputs[:2])
+    return m, [i[:2] for i in inputs]
+
+
+def same_markers(a, b, what):
+    if split_marker(a, "s3") != split_marker(b, "local"):
+        sys.exit("%s differs between the S3 and the local run" % what)
 
 
 def check(proc, what):
@@ -53,12 +70,21 @@ with Gateway() as gw, tempfile.TemporaryDirectory(prefix="verger-s3-e2e-") as tm
     for key in sorted(s3_files):
         if key == "manifest.json":
             continue
+        if key.startswith("_partitions/") and key.endswith(".json"):
+            # Markers fingerprint their inputs (size, mtime, ETag): the same
+            # keys and sizes, but local files have no ETag and other mtimes.
+            same_markers(json.loads(s3_files[key]), json.loads(local_files[key]), key)
+            continue
         if s3_files[key] != local_files[key]:
             sys.exit("%s differs between the S3 and the local run" % key)
     m_s3, m_local = json.loads(s3_files["manifest.json"]), json.loads(local_files["manifest.json"])
     if m_s3["input"] != "s3://verger-e2e/input" or m_s3["output"] != "s3://verger-e2e/output":
         sys.exit("the S3 manifest does not name the S3 locations: %s, %s" % (m_s3["input"], m_s3["output"]))
+    if len(m_s3["partitions"]) != len(m_local["partitions"]):
+        sys.exit("the manifests list different numbers of partitions")
+    for a, b in zip(m_s3.pop("partitions"), m_local.pop("partitions")):
+        same_markers(a, b, "manifest partition %s" % a.get("name"))
     for k in sorted(set(m_s3) | set(m_local)):
         if k not in VARYING and m_s3.get(k) != m_local.get(k):
-            sys.exit("manifest field %r differs: S3 %r, local %r" % (k, m_s3.get(k), m_local.get(k)))
+            sys.exit("manifest field %r differs: S3 %.200r, local %.200r" % (k, m_s3.get(k), m_local.get(k)))
     print("ok: %d feature files identical" % len(features))
