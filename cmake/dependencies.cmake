@@ -9,6 +9,8 @@ find_package(OpenCV ${VERGER_OPENCV_MIN_VERSION} REQUIRED COMPONENTS core dnn)
 find_package(Eigen3 ${VERGER_EIGEN_MIN_VERSION} REQUIRED NO_MODULE)
 find_package(JPEG REQUIRED)
 find_package(PNG REQUIRED)
+# fast inference backend (Debian libtorch-dev): TorchConfig.cmake in /usr/lib/<arch>/cmake/Torch
+find_package(Torch REQUIRED)
 find_package(BLAS REQUIRED)
 find_package(LAPACK REQUIRED)
 find_library(LAPACKE_LIB lapacke REQUIRED)

@@ -30,6 +30,15 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
                                              ") or path to a JSON model spec (see docs/models.md)")
       ->capture_default_str();
   cmd->add_option("--weights", o.weights, "Weights file replacing the spec's (e.g. --model vgg16 --weights vgg16.onnx)");
+  cmd->add_option("--backend", o.backend,
+                  "Inference backend replacing the spec's: opencv (OpenCV DNN, ONNX) or torch (LibTorch: TorchScript,\n"
+                  "or Keras VGG16 .h5/.onnx converted once and cached; see docs/benchmarks.md).\n"
+                  "Default: the spec's, but torch for .pt / Keras .h5 weights")
+      ->check(CLI::IsMember({"opencv", "torch"}));
+  cmd->add_option("--device", o.device, "Device for --backend torch: cpu (default) or cuda")
+      ->check(CLI::IsMember({"cpu", "cuda"}));
+  cmd->add_option("--precision", o.precision, "Precision for --backend torch: fp32 (default) or bf16")
+      ->check(CLI::IsMember({"fp32", "bf16"}));
   cmd->add_option("-b,--batch", o.batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("-t,--threads", o.threads, "Threads for decoding and inference (0 = all cores)")
       ->capture_default_str();
@@ -45,9 +54,11 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
       ->delimiter(',');
   cmd->add_option("--limit", o.limit, "Process only the first N images in key order (0 = all)")->capture_default_str();
   cmd->add_flag("--overwrite", o.overwrite, "Replace verger's outputs in a non-empty output location");
-  cmd->add_flag("--resume", o.resume,
+  cmd->add_flag("--resume,--incremental", o.resume,
                 "Continue an interrupted or earlier run in the same output: keep partitions whose marker shows\n"
-                "them complete for the same images, model and formats; recompute the rest; drop leftovers");
+                "them complete for the same images, model and formats, copy the rows of unchanged images\n"
+                "(same key, size, mtime/ETag) from the rest, compute only new or changed images; drop rows of\n"
+                "removed images and other leftovers");
   cmd->add_option("--max-errors", o.max_errors,
                   "Fail (exit 1) once more than N images could not be used (-1 = never)")
       ->capture_default_str();
@@ -71,10 +82,12 @@ Progress::Mode ProgressMode(const std::string& s) {
 
 void PrintExtractSummary(const ExtractSummary& s) {
   std::fprintf(stderr,
-               "verger: %lld images: %lld ok, %lld failed, %lld partitions (%lld reused), %lld-d features in %.1f s "
-               "(%.1f images/s) -> %s\n",
-               static_cast<long long>(s.listed), static_cast<long long>(s.ok), static_cast<long long>(s.failed),
-               static_cast<long long>(s.partitions), static_cast<long long>(s.partitions_reused),
+               "verger: %lld images: %lld ok (%lld computed, %lld reused), %lld failed, %lld partitions (%lld reused), "
+               "%lld-d features in %.1f s (%.1f images/s) -> %s\n",
+               static_cast<long long>(s.listed), static_cast<long long>(s.ok),
+               static_cast<long long>(s.images_computed), static_cast<long long>(s.images_reused),
+               static_cast<long long>(s.failed), static_cast<long long>(s.partitions),
+               static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
 }
 

@@ -81,6 +81,7 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
     auto ex = std::make_shared<ExtractOptions>();
     auto pca = std::make_shared<PcaChoice>();
     auto progress = std::make_shared<std::string>("auto");
+    auto refit = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand(
         "run",
         "extract -> fit-pca -> transform in one command. PCA statistics are accumulated while extracting,\n"
@@ -88,8 +89,11 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
         "Example: verger run --input photos/ --output out/ --model mobilenetv2 --variance 0.95");
     AddExtractOptions(cmd, *ex, *progress);
     AddPcaChoice(cmd, *pca);
-    cmd->callback([&action, ex, pca, progress, command_line] {
-      action = [ex, pca, progress, command_line]() -> int {
+    cmd->add_flag("--refit-pca", *refit,
+                  "With --resume/--incremental: fit PCA again on all features instead of projecting them with\n"
+                  "the model already in <output>/pca/ (kept by default so projections stay comparable)");
+    cmd->callback([&action, ex, pca, progress, refit, command_line] {
+      action = [ex, pca, progress, refit, command_line]() -> int {
         ex->command_line = command_line;
         ex->progress = ProgressMode(*progress);
         ex->write_pca_stats = true;
@@ -101,10 +105,25 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
                        static_cast<long long>(ex->max_errors));
           return 1;
         }
-        FitPcaOptions fit{ex->output, *pca, ex->store};
-        auto fitted = RunFitPca(fit);
-        if (!fitted.ok()) return Fail(fitted.status());
-        PrintFit(*fitted);
+        // A resumed run keeps a complete PCA model (model.json is written
+        // last) of the same feature size unless told to refit.
+        bool fit = true;
+        if (ex->resume && !*refit) {
+          auto store = OpenObjectStore(ex->output, ex->store);
+          if (!store.ok()) return Fail(store.status());
+          auto old = ReadPcaModel(**store, "pca/");
+          if (old.ok() && old->dim() == extracted->feature_dim) {
+            fit = false;
+            std::fprintf(stderr, "verger: projecting with the existing PCA model in pca/ (%lld components; "
+                                 "--refit-pca fits again)\n", static_cast<long long>(old->components()));
+          }
+        }
+        if (fit) {
+          FitPcaOptions fit_options{ex->output, *pca, ex->store};
+          auto fitted = RunFitPca(fit_options);
+          if (!fitted.ok()) return Fail(fitted.status());
+          PrintFit(*fitted);
+        }
         TransformOptions tr;
         tr.input = ex->output;
         tr.store = ex->store;

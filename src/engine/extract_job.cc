@@ -11,6 +11,7 @@
 #include "engine/image_listing.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
+#include "engine/row_reuse.h"
 #include "sink/csv_format.h"
 
 namespace verger {
@@ -78,7 +79,8 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
       {"threads", info.threads},
       {"vcpus", cores},
       {"images", {{"listed", info.listed}, {"ok", info.ok}, {"failed", info.failed},
-                  {"listing_problems", info.listing_problems}}},
+                  {"listing_problems", info.listing_problems}, {"computed", info.images_computed},
+                  {"reused", info.images_reused}}},
       {"errors_file", kErrorsKey},
       {"partitions_reused", info.partitions_reused},
       {"partitions", partitions},
@@ -92,6 +94,9 @@ ExtractorConfig ExtractorConfigFrom(const ExtractOptions& o) {
   ExtractorConfig c;
   c.model = o.model;
   c.weights = o.weights;
+  c.backend = o.backend;
+  c.device = o.device;
+  c.precision = o.precision;
   c.batch = o.batch;
   c.threads = o.threads;
   c.io_concurrency = o.io_concurrency;
@@ -117,10 +122,15 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   out_options.create = true;
   VERGER_ASSIGN_OR_RETURN(auto output, OpenObjectStore(o.output, out_options));
   std::map<std::string, uint64_t> existing;
+  std::unique_ptr<RowReuse> reuse;
   if (o.resume) {
     // The old manifest no longer describes what is there once we start.
     VERGER_RETURN_IF_ERROR(output->Delete(kManifestKey));
+    VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output));
     VERGER_ASSIGN_OR_RETURN(existing, ObjectSizes(*output));
+    // Read before any partition is rewritten: the markers say which rows
+    // of unchanged images an earlier run left, and where.
+    VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
   } else {
     VERGER_RETURN_IF_ERROR(PrepareOutput(*output, o.overwrite));
   }
@@ -151,15 +161,19 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     if (reused) {
       ++summary.partitions_reused;
       ok = marker["rows"];
+      summary.images_reused += ok;
       failed = marker["failed"];
       for (const auto& e : marker["errors"]) errors.push_back({e["key"], e["reason"]});
       progress.Advance(ok, failed);
     } else {
       const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - static_cast<int64_t>(errors.size()));
-      VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor->RunPartition(*input, *output, items, part.index, &progress, budget));
+      VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor->RunPartition(*input, *output, items, part.index, &progress, budget,
+                                                                           reuse.get()));
       ok = r.ok;
+      summary.images_reused += r.reused;
+      summary.images_computed += r.ok - r.reused;
       failed = r.failed;
-      processed_ok += r.ok;
+      processed_ok += r.ok - r.reused;
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
       marker = std::move(r.marker);
     }
@@ -178,7 +192,12 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   // Speed counts the images this run computed, not partitions it reused.
   summary.images_per_s = summary.wall_s > 0 ? processed_ok / summary.wall_s : 0;
   if (summary.max_errors_exceeded) return summary;  // no manifest: the job did not complete
-  if (o.resume) VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output, partitions_json));
+  if (o.resume) {
+    VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output, partitions_json));
+    // Projections of the earlier features are stale; `transform` remakes them.
+    VERGER_ASSIGN_OR_RETURN(Listing stale, output->List("reduced/"));
+    for (const auto& obj : stale.objects) VERGER_RETURN_IF_ERROR(output->Delete(obj.key));
+  }
 
   FeaturesManifestInfo info;
   info.command_line = o.command_line;
@@ -197,6 +216,8 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.failed = summary.failed;
   info.listing_problems = static_cast<int64_t>(listing.problems.size());
   info.partitions_reused = summary.partitions_reused;
+  info.images_reused = summary.images_reused;
+  info.images_computed = summary.images_computed;
   info.wall_s = summary.wall_s;
   info.images_per_s = summary.images_per_s;
   json manifest = FeaturesManifest(info, std::move(partitions_json));

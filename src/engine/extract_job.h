@@ -26,7 +26,8 @@ struct ExtractOptions {
   std::vector<std::string> formats = {"parquet"};
   int64_t limit = 0;                      // 0 = all images
   bool overwrite = false;
-  bool resume = false;                    // keep complete partitions of an earlier run, redo the rest
+  bool resume = false;                    // keep complete partitions and unchanged images' rows of an
+                                          // earlier run (RowReuse), compute the rest
   int64_t max_errors = -1;                // -1 = unlimited
   int64_t max_pixels = 178956970;         // decompression-bomb guard
   bool write_pca_stats = false;           // per-partition PCA statistics (for `run`)
@@ -39,6 +40,9 @@ struct ExtractSummary {
   int64_t listed = 0, ok = 0, failed = 0;
   int64_t partitions = 0;
   int64_t partitions_reused = 0;          // complete partitions kept by --resume
+  // Of `ok`: rows kept from an earlier run (whole partitions or single
+  // unchanged images, --resume) and rows the model computed in this run.
+  int64_t images_reused = 0, images_computed = 0;
   int64_t feature_dim = 0;
   double wall_s = 0, images_per_s = 0;
   bool max_errors_exceeded = false;
@@ -57,6 +61,7 @@ struct FeaturesManifestInfo {
   std::vector<std::string> formats;
   int64_t partition_size = 0, batch = 0, threads = 0;
   int64_t listed = 0, ok = 0, failed = 0, listing_problems = 0, partitions_reused = 0;
+  int64_t images_reused = 0, images_computed = 0;
   double wall_s = 0, images_per_s = 0;
 };
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);

@@ -9,6 +9,7 @@
 #include "engine/image_loader.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
+#include "engine/row_reuse.h"
 #include "reduce/pca_stats.h"
 
 namespace verger {
@@ -38,6 +39,17 @@ Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& conf
     e->formats_.push_back(std::move(fmt));
   }
   VERGER_ASSIGN_OR_RETURN(e->spec_, LoadModelSpec(config.model, config.weights));
+  if (!config.backend.empty()) {
+    if (config.backend != "opencv" && config.backend != "torch")
+      return Status::InvalidArgument("--backend must be opencv or torch, got '" + config.backend + "'");
+    e->spec_.backend = config.backend;
+  } else {
+    e->spec_.backend = EffectiveBackend(e->spec_);  // .pt / Keras .h5 weights: only LibTorch reads them
+  }
+  if (!config.device.empty()) e->spec_.device = config.device;
+  if (!config.precision.empty()) e->spec_.precision = config.precision;
+  Status options_ok = CheckDeviceAndPrecision(e->spec_.device, e->spec_.precision);
+  if (!options_ok.ok()) return options_ok.WithContext("--device/--precision");
   VERGER_ASSIGN_OR_RETURN(e->spec_hash_, ModelSpecHash(e->spec_));
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   e->threads_ = config.threads > 0 ? config.threads : cores;
@@ -89,7 +101,8 @@ Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::
 
 Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, ObjectStore& output,
                                                 const std::vector<ImageItem>& items, int64_t partition_index,
-                                                Progress* progress, int64_t stop_after_errors) {
+                                                Progress* progress, int64_t stop_after_errors,
+                                                RowReuse* reuse) {
   PartitionResult result;
   if (items.empty()) return Status::InvalidArgument("partition " + PartitionName(partition_index) + " has no images");
   const int64_t dim = feature_dim();
@@ -109,8 +122,28 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   const std::vector<std::pair<std::string, std::string>> table_metadata = {
       {"verger.model", spec_.name}, {"verger.model_sha256", spec_hash_},
       {"verger.feature_dim", std::to_string(dim)}, {"verger.preprocessing", PreprocessingJson(spec_).dump()}};
-  std::map<std::string, FeatureTable> tables;  // by label, sorted
-  std::vector<int64_t> in_batch;
+  // Rows land in `values` at their item's position, whether computed or
+  // reused, so tables come out in key order either way.
+  std::vector<float> values(items.size() * static_cast<size_t>(dim));
+  std::vector<char> have_row(items.size(), 0);
+  std::vector<ImageItem> todo;     // images the model must see
+  std::vector<int64_t> todo_item;  // their positions in `items`
+  for (int64_t i = 0; i < static_cast<int64_t>(items.size()); ++i) {
+    bool taken = false;
+    if (reuse) {
+      VERGER_ASSIGN_OR_RETURN(taken, reuse->Take(output, items[i], values.data() + i * dim));
+    }
+    if (taken) {
+      have_row[i] = 1;
+      ++result.ok;
+      ++result.reused;
+      if (progress) progress->Advance(1, 0);
+    } else {
+      todo.push_back(items[i]);
+      todo_item.push_back(i);
+    }
+  }
+  std::vector<int64_t> in_batch;  // positions in `items`
 
   auto flush = [&]() -> Status {
     if (in_batch.empty()) return Status::OK();
@@ -119,15 +152,8 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
                                .WithContext("model '" + spec_.name + "' on the batch starting at " +
                                             items[in_batch[0]].key));
     for (int j = 0; j < k; ++j) {
-      const ImageItem& item = items[in_batch[j]];
-      FeatureTable& t = tables[item.label];
-      if (t.paths.empty()) {
-        t.label = item.label;
-        t.dim = dim;
-        t.metadata = table_metadata;
-      }
-      t.paths.push_back(item.key);
-      t.values.insert(t.values.end(), batch_out_.begin() + j * dim, batch_out_.begin() + (j + 1) * dim);
+      std::copy(batch_out_.begin() + j * dim, batch_out_.begin() + (j + 1) * dim, values.begin() + in_batch[j] * dim);
+      have_row[in_batch[j]] = 1;
     }
     result.ok += k;
     if (progress) progress->Advance(k, 0);
@@ -135,14 +161,15 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     return Status::OK();
   };
 
-  {
-    ImageLoader loader(input, items, lo);
+  if (!todo.empty()) {
+    ImageLoader loader(input, todo, lo);
     const int64_t tensor_size = loader.tensor_size();
-    for (int64_t i = 0; i < static_cast<int64_t>(items.size()); ++i) {
+    for (int64_t t = 0; t < static_cast<int64_t>(todo.size()); ++t) {
+      const int64_t i = todo_item[t];
       const float* tensor = nullptr;
-      Status s = loader.Next(i, &tensor);
+      Status s = loader.Next(t, &tensor);
       if (!s.ok()) {
-        loader.Release(i);
+        loader.Release(t);
         result.errors.push_back({items[i].key, ReasonFor(items[i].key, s)});
         ++result.failed;
         if (progress) progress->Advance(0, 1);
@@ -150,16 +177,31 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
         continue;
       }
       std::memcpy(batch_in_.data() + in_batch.size() * tensor_size, tensor, sizeof(float) * tensor_size);
-      loader.Release(i);
+      loader.Release(t);
       in_batch.push_back(i);
       if (static_cast<int>(in_batch.size()) == batch) VERGER_RETURN_IF_ERROR(flush());
     }
     VERGER_RETURN_IF_ERROR(flush());
   }
 
+  std::map<std::string, FeatureTable> tables;  // by label, sorted
+  for (int64_t i = 0; i < static_cast<int64_t>(items.size()); ++i) {
+    if (!have_row[i]) continue;
+    FeatureTable& t = tables[items[i].label];
+    if (t.paths.empty()) {
+      t.label = items[i].label;
+      t.dim = dim;
+      t.metadata = table_metadata;
+    }
+    t.paths.push_back(items[i].key);
+    t.values.insert(t.values.end(), values.begin() + i * dim, values.begin() + (i + 1) * dim);
+  }
+
   json files = json::array();
   for (const auto& [label, table] : tables) {
     const std::string base = TableBaseKey(kFeaturesDataset, label, partition_index);
+    // An earlier run's table of this name may hold rows later partitions reuse.
+    if (reuse) VERGER_RETURN_IF_ERROR(reuse->BeforeOverwrite(output, base));
     for (const auto& format : formats_) {
       VERGER_ASSIGN_OR_RETURN(auto encoded, format->Encode(table, output.Describe(base)));
       for (auto& f : encoded) {
@@ -178,6 +220,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
                    {"last_key", items.back().key},
                    {"images", static_cast<int64_t>(items.size())},
                    {"inputs_sha256", PartitionInputsHash(items)},
+                   {"inputs", MarkerInputs(items)},
                    {"model_sha256", spec_hash_},
                    {"formats", config_.formats},
                    {"rows", result.ok},

@@ -35,6 +35,8 @@ struct ExtractorConfig {
   bool write_pca_stats = false;
 };
 
+class RowReuse;  // engine/row_reuse.h
+
 struct ImageError {
   std::string key;
   std::string reason;
@@ -43,6 +45,7 @@ struct ImageError {
 struct PartitionResult {
   nlohmann::json marker;            // what _partitions/part-NNNNN.json holds
   int64_t ok = 0, failed = 0;
+  int64_t reused = 0;               // of `ok`: rows copied from an earlier run (RowReuse)
   std::vector<ImageError> errors;   // this partition's bad images
 };
 
@@ -65,10 +68,13 @@ class Extractor {
   // partition whose marker exists is complete. `progress` may be null.
   // `stop_after_errors` >= 0 stops early once the partition alone has more
   // failures than that (nothing of the partition is written then, and
-  // result.marker is null). Not thread-safe: one partition at a time.
+  // result.marker is null). `reuse` (may be null) supplies rows of an
+  // earlier run for unchanged images, which then skip decoding and the
+  // model. Not thread-safe: one partition at a time.
   Result<PartitionResult> RunPartition(const ObjectStore& input, ObjectStore& output,
                                        const std::vector<ImageItem>& items, int64_t partition_index,
-                                       Progress* progress, int64_t stop_after_errors = -1);
+                                       Progress* progress, int64_t stop_after_errors = -1,
+                                       RowReuse* reuse = nullptr);
 
  private:
   Extractor() = default;

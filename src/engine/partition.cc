@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/hash.h"
 #include "core/hive.h"
 
 namespace verger {
@@ -21,10 +22,25 @@ std::string PartitionName(int64_t index) {
   return buf;
 }
 
+std::string LabelFolderName(std::string_view label) {
+  std::string folder = "label=" + EscapePartitionValue(label);
+  if (folder.size() <= kMaxPathComponent) return folder;
+  // Too long for one path component (NAME_MAX): keep a prefix that cuts no
+  // %XX escape and no UTF-8 sequence, then a hash of the full label, so
+  // distinct labels stay distinct and the same label always maps the same.
+  const std::string tag = "~" + Sha256Hex(label).substr(0, 16);
+  size_t cut = kMaxPathComponent - tag.size();
+  auto continuation = [&](size_t i) { return (static_cast<unsigned char>(folder[i]) & 0xC0) == 0x80; };
+  while (cut > 0 && continuation(cut)) --cut;
+  if (cut >= 1 && folder[cut - 1] == '%') cut -= 1;
+  else if (cut >= 2 && folder[cut - 2] == '%') cut -= 2;
+  return folder.substr(0, cut) + tag;
+}
+
 std::string TableBaseKey(std::string_view dataset, std::string_view label, int64_t partition) {
   std::string key(dataset);
-  key += "/label=";
-  key += EscapePartitionValue(label);
+  key += '/';
+  key += LabelFolderName(label);
   key += '/';
   key += PartitionName(partition);
   return key;

@@ -40,11 +40,15 @@ Status CheckDimensions(int64_t width, int64_t height, const std::string& name, c
     return Status::InvalidArgument(name + ": " + format + " header declares an empty image (" +
                                    std::to_string(width) + "x" + std::to_string(height) + ")");
   }
-  if (width * height > options.max_pixels) {
+  // PNG dimensions reach 2^32 - 1: width * height can overflow int64, so
+  // compare by division (found by fuzz/decode_fuzz).
+  if (width > options.max_pixels / height) {
+    const bool exact = width <= 0xFFFFFFFFLL && height <= 0xFFFFFFFFLL;  // then the product fits uint64
+    const std::string pixels =
+        exact ? std::to_string(static_cast<uint64_t>(width) * static_cast<uint64_t>(height)) : "too many";
     return Status::ResourceExhausted(name + ": " + format + " image is " + std::to_string(width) + "x" +
-                                     std::to_string(height) + " = " + std::to_string(width * height) +
-                                     " pixels, above the limit of " + std::to_string(options.max_pixels) +
-                                     " pixels (possible decompression bomb)");
+                                     std::to_string(height) + " = " + pixels + " pixels, above the limit of " +
+                                     std::to_string(options.max_pixels) + " pixels (possible decompression bomb)");
   }
   return Status::OK();
 }

@@ -204,6 +204,17 @@ TEST(DecodeImage, HugePngHeaderRefused) {
   EXPECT_EQ(DecodeImage(png, "bomb.png").status().code(), StatusCode::kResourceExhausted);
 }
 
+// fuzz/decode_fuzz found width * height overflowing int64 for PNG headers
+// near 2^32 x 2^32 (signed overflow: UB, and the bomb guard let it through).
+TEST(DecodeImage, PngDimensionsNearUint32MaxDoNotOverflowTheBombGuard) {
+  auto png = kTinyPng;
+  png[16] = 0xC4, png[17] = 0xFF, png[18] = 0xFF, png[19] = 0xFF;  // width 3305111551
+  png[20] = 0xFF, png[21] = 0x00, png[22] = 0x00, png[23] = 0x00;  // height 4278190080
+  auto img = DecodeImage(png, "overflow.png");
+  EXPECT_EQ(img.status().code(), StatusCode::kResourceExhausted) << img.status().ToString();
+  EXPECT_NE(img.status().message().find("14139895450781614080 pixels"), std::string::npos) << img.status().message();
+}
+
 TEST(DecodeImage, MaxPixelsIsConfigurable) {
   const auto jpg = FruitJpeg();  // 100x100
   EXPECT_EQ(DecodeImage(jpg, "a.jpg", DecodeOptions{9999}).status().code(), StatusCode::kResourceExhausted);

@@ -132,7 +132,7 @@ TEST(AwsCredentialChain, NothingFoundListsWhatWasTriedWithoutSecrets) {
   auto p = AwsCredentialsProvider::Resolve(Opts(env));
   ASSERT_FALSE(p.ok());
   EXPECT_EQ(p.status().code(), StatusCode::kPermissionDenied);
-  const std::string& m = p.status().message();
+  const std::string m = p.status().message();
   EXPECT_NE(m.find("environment"), std::string::npos) << m;
   EXPECT_NE(m.find("profile 'default'"), std::string::npos) << m;
   EXPECT_NE(m.find("AWS_EC2_METADATA_DISABLED"), std::string::npos) << m;

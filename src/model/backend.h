@@ -34,6 +34,11 @@ class InferenceBackend {
   virtual std::string description() const = 0;
 };
 
+// The backend that can run `spec`: "torch" when its weights are TorchScript
+// or Keras HDF5 (only LibTorch reads those), else spec.backend. Reads the
+// first bytes of the weights file; an unreadable file keeps spec.backend.
+std::string EffectiveBackend(const ModelSpec& spec);
+
 // Loads the spec's weights with its backend (only "opencv" today) and
 // verifies, with a dummy forward pass, that the feature tensor exists
 // (NotFound listing valid tensor names otherwise), that the input name and

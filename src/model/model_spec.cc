@@ -41,7 +41,7 @@ const std::set<std::string>& KnownKeys() {
   static const std::set<std::string> keys = {
       "name",          "weights",       "format",        "backend",        "input_name",     "input_width",
       "input_height",  "color_order",   "normalization", "resize_filter",  "feature_tensor", "pooling",
-      "feature_dim"};
+      "feature_dim",   "device",        "precision"};
   return keys;
 }
 
@@ -100,6 +100,8 @@ Json ToJsonObject(const ModelSpec& s) {
   j["weights"] = s.weights;
   j["format"] = s.format;
   j["backend"] = s.backend;
+  j["device"] = s.device;
+  j["precision"] = s.precision;
   j["input_name"] = s.input_name;
   j["input_width"] = s.input_width;
   j["input_height"] = s.input_height;
@@ -128,6 +130,14 @@ std::string Absolute(const fs::path& p) {
 }
 
 }  // namespace
+
+Status CheckDeviceAndPrecision(const std::string& device, const std::string& precision) {
+  if (device != "cpu" && device != "cuda")
+    return Status::InvalidArgument("field \"device\" must be \"cpu\" or \"cuda\", got \"" + device + "\"");
+  if (precision != "fp32" && precision != "bf16")
+    return Status::InvalidArgument("field \"precision\" must be \"fp32\" or \"bf16\", got \"" + precision + "\"");
+  return Status::OK();
+}
 
 Result<Pooling> ParsePooling(std::string_view s) {
   if (s == "avg") return Pooling::kAvg;
@@ -171,9 +181,16 @@ Result<ModelSpec> ParseModelSpec(const std::string& json_text, const std::string
   if (s.name.empty()) return f.Bad("name", "must not be empty");
   VERGER_RETURN_IF_ERROR(f.String("weights", true, &s.weights));
   VERGER_RETURN_IF_ERROR(f.String("format", false, &s.format));
-  if (s.format != "onnx") return f.Bad("format", "must be \"onnx\", got \"" + s.format + "\"");
+  if (s.format != "onnx" && s.format != "torchscript")
+    return f.Bad("format", "must be \"onnx\" or \"torchscript\", got \"" + s.format + "\"");
   VERGER_RETURN_IF_ERROR(f.String("backend", false, &s.backend));
-  if (s.backend != "opencv") return f.Bad("backend", "must be \"opencv\", got \"" + s.backend + "\"");
+  if (s.backend != "opencv" && s.backend != "torch")
+    return f.Bad("backend", "must be \"opencv\" or \"torch\", got \"" + s.backend + "\"");
+  if (s.format == "torchscript" && s.backend != "torch")
+    return f.Bad("format", "\"torchscript\" needs \"backend\": \"torch\"");
+  VERGER_RETURN_IF_ERROR(f.String("device", false, &s.device));
+  VERGER_RETURN_IF_ERROR(f.String("precision", false, &s.precision));
+  VERGER_RETURN_IF_ERROR(CheckDeviceAndPrecision(s.device, s.precision).WithContext("model spec " + spec_path));
   VERGER_RETURN_IF_ERROR(f.String("input_name", true, &s.input_name));
   int64_t w = s.input_width, h = s.input_height;
   VERGER_RETURN_IF_ERROR(f.Int("input_width", false, 1, 8192, &w));

@@ -19,13 +19,19 @@ namespace verger {
 enum class Pooling { kAvg, kMax, kNone };
 
 Result<Pooling> ParsePooling(std::string_view s);  // "avg", "max", "none"
+
+// OK if `device` is "cpu" or "cuda" and `precision` "fp32" or "bf16";
+// InvalidArgument naming the field and the value otherwise.
+Status CheckDeviceAndPrecision(const std::string& device, const std::string& precision);
 std::string_view Name(Pooling p);
 
 struct ModelSpec {
   std::string name;                 // "mobilenetv2", or the spec file's "name"
   std::string weights;              // absolute path of the weights file
-  std::string format = "onnx";      // "onnx" today
-  std::string backend = "opencv";   // inference backend id
+  std::string format = "onnx";      // "onnx", or "torchscript" (backend "torch" only)
+  std::string backend = "opencv";   // inference backend id: "opencv" or "torch"
+  std::string device = "cpu";       // "cpu", or "cuda" (torch backend built against a CUDA LibTorch)
+  std::string precision = "fp32";   // "fp32", or "bf16" (torch backend: weights and activations in bfloat16)
   std::string input_name;           // graph input, e.g. "input", "data_0"
   int input_width = 224, input_height = 224;
   ColorOrder color_order = ColorOrder::kRgb;

@@ -45,7 +45,7 @@ Result<FeatureTable> NpyFormat::Decode(const std::vector<std::vector<uint8_t>>& 
     if (r == 1) table.label = records[r][1];
   }
   table.values.resize(arr.data.size() / 4);
-  std::memcpy(table.values.data(), arr.data.data(), arr.data.size());
+  if (!arr.data.empty()) std::memcpy(table.values.data(), arr.data.data(), arr.data.size());
   return table;
 }
 

@@ -1,0 +1,61 @@
+// In-memory featurisation for the Python API (verger.Featurizer): images
+// given as local paths or encoded bytes, not a store listing, go through
+// the same decode -> resize -> normalise steps as ImageLoader and the same
+// backend as Extractor, and come back as one float32 row per image.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "model/backend.h"
+#include "model/model_spec.h"
+
+namespace verger {
+
+struct FeaturizerOptions {
+  std::string model = "mobilenetv2";  // built-in name or spec file
+  std::string weights;                // replaces the spec's weights file
+  int batch = 16;
+  int threads = 0;                    // decode workers and backend threads; 0 = all cores
+  int64_t max_pixels = 178956970;
+};
+
+// One image: `bytes` when non-empty, else the local file at `path`. `name`
+// labels errors (the path, or e.g. "input[3]").
+struct FeaturizeInput {
+  std::string name;
+  std::string path;
+  std::span<const uint8_t> bytes;  // not owned; must outlive the call
+};
+
+class Featurizer {
+ public:
+  // Loads the spec and the network once. Errors as Extractor::Create.
+  static Result<std::unique_ptr<Featurizer>> Create(const FeaturizerOptions& options);
+
+  const ModelSpec& spec() const { return spec_; }
+  const std::string& spec_hash() const { return spec_hash_; }
+  int64_t feature_dim() const { return backend_->feature_dim(); }
+  int threads() const { return threads_; }
+
+  // Writes inputs.size() x feature_dim() floats, row-major, to `out`
+  // (caller-owned). Stops at the first input that cannot be read or decoded
+  // and returns its error, prefixed with "input <i>" and naming it; `out` is
+  // then partially written. Not thread-safe: one call at a time.
+  Status Features(const std::vector<FeaturizeInput>& inputs, float* out);
+
+ private:
+  Featurizer() = default;
+  FeaturizerOptions options_;
+  ModelSpec spec_;
+  std::string spec_hash_;
+  int threads_ = 1;
+  std::unique_ptr<InferenceBackend> backend_;
+  std::vector<float> batch_in_;
+};
+
+}  // namespace verger

@@ -1,0 +1,150 @@
+#include "model/torch_backend.h"
+
+#include <torch/script.h>
+#include <ATen/Parallel.h>
+#include <torch/cuda.h>
+#include <torch/version.h>
+
+#include <algorithm>
+#include <cstring>
+#include <thread>
+
+#include "model/torch_convert.h"
+
+namespace verger {
+namespace {
+
+std::string ShapeString(const at::Tensor& t) {
+  std::string s;
+  for (int64_t i = 0; i < t.dim(); ++i) s += (i > 0 ? "x" : "") + std::to_string(t.size(i));
+  return s.empty() ? "(scalar)" : s;
+}
+
+// LibTorch reports errors by throwing; the library speaks Status. Runs `fn`
+// and turns any exception into Internal(`what`: first line of the message).
+template <typename Fn>
+Status Catching(const std::string& what, Fn&& fn) {
+  try {
+    fn();
+    return Status::OK();
+  } catch (const c10::Error& e) {
+    std::string m = e.what_without_backtrace();
+    return Status::Internal(what + ": " + m.substr(0, m.find('\n')));
+  } catch (const std::exception& e) {
+    return Status::Internal(what + ": " + e.what());
+  }
+}
+
+class TorchBackend final : public InferenceBackend {
+ public:
+  TorchBackend(ModelSpec spec, std::string path, int threads)
+      : spec_(std::move(spec)), path_(std::move(path)), threads_(threads),
+        device_(spec_.device == "cuda" ? torch::kCUDA : torch::kCPU) {}
+
+  Status Load() {
+    const bool bf16 = spec_.precision == "bf16";
+    return Catching("model " + spec_.name + ": LibTorch cannot load " + path_, [&] {
+      c10::InferenceMode no_autograd;
+      torch::jit::Module m = torch::jit::load(path_, device_);
+      m.eval();
+      if (bf16) m.to(torch::kBFloat16);
+      // Freezing inlines weights as constants so the optimiser can fold and
+      // pre-pack them; optimize_for_inference converts fp32 CPU convolutions
+      // to oneDNN with weights pre-reordered once instead of per call. In
+      // LibTorch 1.13 that pass slows bf16 down (measured, docs/benchmarks.md):
+      // bf16 convolutions already go to oneDNN without it.
+      m = torch::jit::freeze(m);
+      if (optimized()) m = torch::jit::optimize_for_inference(m);
+      module_ = std::move(m);
+    });
+  }
+
+  Status Run(const float* input, int batch, float* output) override {
+    if (batch <= 0) return Status::InvalidArgument("model " + spec_.name + ": batch must be > 0, got " + std::to_string(batch));
+    at::Tensor rows;
+    VERGER_RETURN_IF_ERROR(Forward(input, batch, &rows));
+    if (rows.dim() != 2 || rows.size(0) != batch || rows.size(1) != spec_.feature_dim) {
+      return Status::Internal("model " + spec_.name + ": output came back as " + ShapeString(rows) + " for a batch of " +
+                              std::to_string(batch));
+    }
+    std::memcpy(output, rows.data_ptr<float>(), sizeof(float) * batch * spec_.feature_dim);
+    return Status::OK();
+  }
+
+  int64_t feature_dim() const override { return spec_.feature_dim; }
+
+  std::string description() const override {
+    return "libtorch " TORCH_VERSION " (" + spec_.device + ", " + std::to_string(threads_) + " threads, " +
+           spec_.precision + ", frozen" + (optimized() ? " + optimize_for_inference" : "") + ")";
+  }
+
+  // Dummy forward at batch 1: the output must pool to feature_dim values.
+  Status VerifyShape() {
+    std::vector<float> in(size_t(3) * spec_.input_height * spec_.input_width, 0.f);
+    at::Tensor rows;
+    VERGER_RETURN_IF_ERROR(Forward(in.data(), 1, &rows));
+    if (rows.dim() != 2 || rows.size(0) != 1 || rows.size(1) != spec_.feature_dim) {
+      return Status::InvalidArgument("model " + spec_.name + ": the TorchScript output of " + path_ + " has shape " +
+                                     raw_shape_ + ", which gives " + std::to_string(rows.dim() == 2 ? rows.size(1) : 0) +
+                                     " values per image with pooling " + std::string(Name(spec_.pooling)) +
+                                     ", but the spec says feature_dim " + std::to_string(spec_.feature_dim));
+    }
+    return Status::OK();
+  }
+
+ private:
+  bool optimized() const { return device_.is_cpu() && spec_.precision == "fp32"; }
+
+  // Runs the module and pools its output into a contiguous float32 CPU
+  // batch x values tensor.
+  Status Forward(const float* input, int batch, at::Tensor* rows) {
+    return Catching("model " + spec_.name + ": LibTorch forward failed at batch " + std::to_string(batch), [&] {
+      c10::InferenceMode no_autograd;
+      // The engine's buffer is only read: from_blob wraps it without a copy.
+      at::Tensor x = torch::from_blob(const_cast<float*>(input), {batch, 3, spec_.input_height, spec_.input_width},
+                                      torch::kFloat);
+      if (!device_.is_cpu()) x = x.to(device_);
+      if (spec_.precision == "bf16") x = x.to(torch::kBFloat16);
+      torch::jit::IValue out_value = module_.forward({x});
+      at::Tensor out = out_value.isTuple() ? out_value.toTuple()->elements()[0].toTensor() : out_value.toTensor();
+      raw_shape_ = ShapeString(out);
+      if (spec_.pooling != Pooling::kNone && out.dim() > 2) {
+        std::vector<int64_t> spatial;
+        for (int64_t d = 2; d < out.dim(); ++d) spatial.push_back(d);
+        out = out.to(torch::kFloat);  // pool in float32, whatever the precision
+        out = spec_.pooling == Pooling::kAvg ? out.mean(spatial) : out.amax(spatial);
+      } else {
+        out = out.flatten(1);
+      }
+      *rows = out.to(torch::kCPU, torch::kFloat).contiguous();
+    });
+  }
+
+  ModelSpec spec_;
+  std::string path_;
+  int threads_;
+  torch::Device device_;
+  torch::jit::Module module_;
+  std::string raw_shape_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<InferenceBackend>> CreateTorchBackend(const ModelSpec& spec, const BackendOptions& options) {
+  if (spec.feature_dim <= 0) return Status::InvalidArgument("model " + spec.name + ": feature_dim must be > 0");
+  VERGER_RETURN_IF_ERROR(CheckDeviceAndPrecision(spec.device, spec.precision).WithContext("model " + spec.name));
+  if (spec.device == "cuda" && !torch::cuda::is_available()) {
+    return Status::Unsupported("model " + spec.name + ": device cuda requested, but this LibTorch (" TORCH_VERSION
+                               ") has no CUDA support or sees no GPU; use --device cpu");
+  }
+  VERGER_ASSIGN_OR_RETURN(std::string path, TorchScriptFor(spec));
+  const int threads =
+      options.threads > 0 ? options.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);  // LibTorch's default here is 1 thread
+  auto backend = std::make_unique<TorchBackend>(spec, path, threads);
+  VERGER_RETURN_IF_ERROR(backend->Load());
+  VERGER_RETURN_IF_ERROR(backend->VerifyShape());
+  return std::unique_ptr<InferenceBackend>(std::move(backend));
+}
+
+}  // namespace verger

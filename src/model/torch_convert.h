@@ -1,0 +1,33 @@
+// Getting a TorchScript file for the torch backend: TorchScript weights are
+// used as they are; Keras VGG16 weights (.h5) or a Keras-exported VGG16 ONNX
+// are converted once by scripts/convert_vgg16.py and cached. Internal to the
+// model library.
+#pragma once
+
+#include <string>
+
+#include "core/status.h"
+#include "model/model_spec.h"
+
+namespace verger {
+
+enum class WeightsKind { kTorchScript, kHdf5, kOnnx, kUnknown };
+
+// Sniffs the first bytes of `path` (zip = TorchScript, HDF5 signature,
+// else a protobuf = ONNX when the name ends in .onnx). IOError naming the
+// path if it cannot be read.
+Result<WeightsKind> SniffWeights(const std::string& path);
+
+// Folder of converted models: $XDG_CACHE_HOME/verger, else ~/.cache/verger.
+std::string TorchCacheDir();
+
+// Path of a TorchScript file computing `spec`'s network. TorchScript
+// weights: spec.weights itself. A VGG16 spec (feature_dim 4096) with .h5 or
+// ONNX weights: <TorchCacheDir()>/vgg16-<sha256 of the file>.pt, created
+// (atomically) by running /usr/bin/python3 (or $VERGER_PYTHON) on
+// convert_vgg16.py from $VERGER_SCRIPTS_DIR, else the source tree's
+// scripts/. Anything else is Unsupported, naming the spec and the file.
+// Thread-safe; concurrent conversions of one file both succeed.
+Result<std::string> TorchScriptFor(const ModelSpec& spec);
+
+}  // namespace verger

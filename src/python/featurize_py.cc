@@ -1,0 +1,135 @@
+// The numpy-facing API: Featurizer (images in memory or on disk -> N x D
+// float32) and read_dataset (an output's tables back into numpy).
+#include <pybind11/numpy.h>
+
+#include "engine/cluster_featurize.h"
+#include "engine/output_layout.h"
+#include "engine/partition.h"
+#include "engine/pca_job.h"
+#include "python/py_common.h"
+#include "sink/table.h"
+
+namespace verger::python {
+
+namespace {
+
+using json = nlohmann::json;
+
+py::array_t<float> Features(Featurizer& f, const py::sequence& items) {
+  const size_t n = py::len(items);
+  std::vector<FeaturizeInput> inputs(n);
+  std::vector<py::buffer_info> views;  // keep buffers alive without the GIL
+  views.reserve(n);
+  py::object fspath = py::module_::import("os").attr("fspath");
+  for (size_t i = 0; i < n; ++i) {
+    py::handle item = items[i];
+    if (py::isinstance<py::str>(item) || py::hasattr(item, "__fspath__")) {
+      inputs[i].path = py::str(fspath(item));
+      inputs[i].name = inputs[i].path;
+    } else if (PyObject_CheckBuffer(item.ptr())) {
+      views.push_back(py::reinterpret_borrow<py::buffer>(item).request());
+      const auto& v = views.back();
+      inputs[i].bytes = {static_cast<const uint8_t*>(v.ptr), static_cast<size_t>(v.size * v.itemsize)};
+      inputs[i].name = "input[" + std::to_string(i) + "] (" + std::to_string(inputs[i].bytes.size()) + " bytes)";
+      if (inputs[i].bytes.empty())
+        ThrowStatus(Status::Corrupt(inputs[i].name + ": empty image data"));
+    } else {
+      throw py::type_error("input " + std::to_string(i) + ": expected a path (str/os.PathLike) or bytes, got " +
+                           std::string(py::str(item.get_type().attr("__name__"))));
+    }
+  }
+  py::array_t<float> out({static_cast<py::ssize_t>(n), static_cast<py::ssize_t>(f.feature_dim())});
+  float* data = out.mutable_data();
+  Check(NoGil([&] { return f.Features(inputs, data); }));
+  return out;
+}
+
+// Base keys and labels of the tables of one partition entry in `format`:
+// files named exactly <base><first suffix> (so npy's .keys.csv is no csv table).
+std::vector<std::pair<std::string, std::string>> TableKeys(const json& partition, const TableFormat& format,
+                                                           std::string_view dataset) {
+  std::vector<std::pair<std::string, std::string>> out;
+  const std::string suffix = format.suffixes().front();
+  const int64_t index = partition["index"];
+  for (const auto& f : partition["files"]) {
+    const std::string label = f["label"];
+    const std::string base = TableBaseKey(dataset, label, index);
+    if (f["key"].get<std::string>() == base + suffix) out.emplace_back(base, label);
+  }
+  return out;
+}
+
+struct Dataset {
+  std::vector<std::string> paths, labels;
+  std::vector<float> values;
+  int64_t dim = 0;
+};
+
+Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset) {
+  VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(store));
+  json partitions, formats;
+  if (dataset == "features") {
+    partitions = manifest["partitions"];
+    formats = manifest["formats"];
+  } else if (dataset == "reduced") {
+    if (!manifest.contains("reduced"))
+      return Status::NotFound(store.Describe(kManifestKey) + ": no reduced dataset; run `verger transform` first");
+    partitions = manifest["reduced"]["partitions"];
+    formats = manifest["reduced"]["formats"];
+  } else {
+    return Status::InvalidArgument("dataset '" + dataset + "': expected 'features' or 'reduced'");
+  }
+  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(formats.at(0).get<std::string>()));
+  Dataset d;
+  d.dim = dataset == "features" ? manifest["feature_dim"].get<int64_t>() : manifest["pca"]["components"].get<int64_t>();
+  for (const auto& p : partitions) {
+    for (const auto& [base, label] : TableKeys(p, *format, dataset)) {
+      std::vector<std::vector<uint8_t>> files;
+      for (const auto& suffix : format->suffixes()) {
+        VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(base + suffix));
+        files.push_back(std::move(bytes));
+      }
+      VERGER_ASSIGN_OR_RETURN(FeatureTable t, format->Decode(files, store.Describe(base)));
+      if (t.rows() > 0 && t.dim != d.dim)
+        return Status::Corrupt(store.Describe(base) + ": rows of dimension " + std::to_string(t.dim) +
+                               ", the manifest says " + std::to_string(d.dim));
+      for (const auto& path : t.paths) {
+        d.paths.push_back(path);
+        d.labels.push_back(label);
+      }
+      d.values.insert(d.values.end(), t.values.begin(), t.values.end());
+    }
+  }
+  return d;
+}
+
+}  // namespace
+
+void BindFeaturize(py::module_& m) {
+  py::class_<Featurizer>(m, "_Featurizer")
+      .def(py::init([](const std::string& model, const std::string& weights, int batch, int threads,
+                       int64_t max_pixels) {
+             FeaturizerOptions o{model, weights, batch, threads, max_pixels};
+             return Unwrap(NoGil([&] { return Featurizer::Create(o); }));
+           }),
+           py::arg("model"), py::arg("weights"), py::arg("batch"), py::arg("threads"), py::arg("max_pixels"))
+      .def_property_readonly("feature_dim", &Featurizer::feature_dim)
+      .def_property_readonly("spec_hash", &Featurizer::spec_hash)
+      .def_property_readonly("model_name", [](const Featurizer& f) { return f.spec().name; })
+      .def_property_readonly("threads", &Featurizer::threads)
+      .def("features", &Features, py::arg("images"));
+
+  m.def(
+      "read_dataset",
+      [](const PyStore& s, const std::string& dataset) {
+        Dataset d = Unwrap(NoGil([&] { return ReadDataset(*s.store, dataset); }));
+        py::array_t<float> values({static_cast<py::ssize_t>(d.paths.size()), static_cast<py::ssize_t>(d.dim)});
+        std::copy(d.values.begin(), d.values.end(), values.mutable_data());
+        return py::make_tuple(d.paths, d.labels, values);
+      },
+      py::arg("store"), py::arg("dataset") = "features",
+      "(paths, labels, N x D float32) of an output's features or reduced rows, in manifest order\n"
+      "(partition, then label), read with the first format listed in the manifest");
+}
+
+}  // namespace verger::python
