@@ -204,12 +204,32 @@ Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model,
   return WriteJson(store, kManifestKey, manifest);
 }
 
+Status ValidatePcaChoice(const PcaChoice& c) {
+  if (c.components < 0) return Status::InvalidArgument("--components must be positive");
+  if (c.variance < 0 || c.variance > 1) return Status::InvalidArgument("--variance must be in (0, 1]");
+  if (c.components > 0 && c.variance > 0) return Status::InvalidArgument("give --components or --variance, not both");
+  return Status::OK();
+}
+
+Result<PcaModel> FitAndWritePca(ObjectStore& store, const PcaStats& merged, const PcaChoice& choice,
+                                const std::string& source_hash) {
+  VERGER_RETURN_IF_ERROR(ValidatePcaChoice(choice));
+  if (merged.count() < 2)
+    return Status::InvalidArgument(store.uri() + ": PCA needs at least 2 feature rows, found " +
+                                   std::to_string(merged.count()));
+  PcaFitOptions fit;
+  fit.components = choice.components;
+  fit.variance = choice.variance;
+  fit.whiten = choice.whiten;
+  fit.source_hash = source_hash;
+  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitPca(merged, fit));
+  VERGER_RETURN_IF_ERROR(WritePcaModel(store, model));
+  return model;
+}
+
 Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
-  if (o.pca.components < 0) return Status::InvalidArgument("--components must be positive");
-  if (o.pca.variance < 0 || o.pca.variance > 1) return Status::InvalidArgument("--variance must be in (0, 1]");
-  if (o.pca.components > 0 && o.pca.variance > 0)
-    return Status::InvalidArgument("give --components or --variance, not both");
+  VERGER_RETURN_IF_ERROR(ValidatePcaChoice(o.pca));
   VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
   VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(*store));
   const int64_t dim = manifest["feature_dim"];
@@ -223,16 +243,7 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
     VERGER_RETURN_IF_ERROR(merger.Add(std::move(s)));
   }
   VERGER_ASSIGN_OR_RETURN(PcaStats merged, merger.Finish());
-  if (merged.count() < 2)
-    return Status::InvalidArgument(store->uri() + ": PCA needs at least 2 feature rows, found " +
-                                   std::to_string(merged.count()));
-  PcaFitOptions fit;
-  fit.components = o.pca.components;
-  fit.variance = o.pca.variance;
-  fit.whiten = o.pca.whiten;
-  fit.source_hash = manifest.value("model_sha256", "");
-  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitPca(merged, fit));
-  VERGER_RETURN_IF_ERROR(WritePcaModel(*store, model));
+  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitAndWritePca(*store, merged, o.pca, manifest.value("model_sha256", "")));
 
   summary.n_samples = model.n_samples();
   summary.dim = model.dim();

@@ -82,6 +82,14 @@ class StatsTreeMerger {
 // The same tree over a list (partition order).
 Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts);
 
+// InvalidArgument for a negative K, a fraction outside (0, 1], or both.
+Status ValidatePcaChoice(const PcaChoice& choice);
+
+// Fits PCA on merged statistics (at least 2 rows) and writes it with
+// WritePcaModel: the step `fit-pca` and cluster mode share.
+Result<PcaModel> FitAndWritePca(ObjectStore& store, const PcaStats& merged, const PcaChoice& choice,
+                                const std::string& source_hash);
+
 // Writes pca/*.npy, pca/explained_variance.svg, then pca/model.json (last:
 // its presence means the files it names are there).
 Status WritePcaModel(ObjectStore& store, const PcaModel& model);

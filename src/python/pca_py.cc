@@ -102,22 +102,9 @@ void BindPca(py::module_& m) {
          const std::string& source_hash) {
         auto raw = BytesIn(stats);
         PcaModel model = Unwrap(NoGil([&]() -> Result<PcaModel> {
-          // Same checks and messages as RunFitPca.
-          if (components < 0) return Status::InvalidArgument("--components must be positive");
-          if (variance < 0 || variance > 1) return Status::InvalidArgument("--variance must be in (0, 1]");
-          if (components > 0 && variance > 0) return Status::InvalidArgument("give --components or --variance, not both");
+          VERGER_RETURN_IF_ERROR(ValidatePcaChoice(PcaChoice{components, variance, whiten}));
           VERGER_ASSIGN_OR_RETURN(PcaStats merged, PcaStats::Deserialize(raw, "merged PCA statistics"));
-          if (merged.count() < 2)
-            return Status::InvalidArgument(s.store->uri() + ": PCA needs at least 2 feature rows, found " +
-                                           std::to_string(merged.count()));
-          PcaFitOptions fit;
-          fit.components = components;
-          fit.variance = variance;
-          fit.whiten = whiten;
-          fit.source_hash = source_hash;
-          VERGER_ASSIGN_OR_RETURN(PcaModel model, FitPca(merged, fit));
-          VERGER_RETURN_IF_ERROR(WritePcaModel(*s.store, model));
-          return model;
+          return FitAndWritePca(*s.store, merged, PcaChoice{components, variance, whiten}, source_hash);
         }));
         double explained = 0;
         for (double r : model.explained_variance_ratio()) explained += r;
