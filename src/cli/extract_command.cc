@@ -89,6 +89,9 @@ void PrintExtractSummary(const ExtractSummary& s) {
                static_cast<long long>(s.failed), static_cast<long long>(s.partitions),
                static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
+  if (s.store_retries > 0)
+    std::fprintf(stderr, "verger: %lld storage requests were retried (throttling, 5xx or dropped connections); "
+                 "all succeeded\n", static_cast<long long>(s.store_retries));
 }
 
 void AddExtractCommand(CLI::App& app, Action& action, const std::string& command_line) {

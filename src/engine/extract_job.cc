@@ -12,6 +12,7 @@
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
+#include "io/s3_store.h"
 #include "sink/csv_format.h"
 
 namespace verger {
@@ -87,6 +88,7 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
       {"wall_time_s", info.wall_s},
       {"images_per_s", info.images_per_s},
       {"images_per_hour_per_vcpu", info.images_per_s * 3600.0 / cores},
+      {"store_retries", {{"input", info.input_retries}, {"output", info.output_retries}}},
   };
 }
 
@@ -220,6 +222,9 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.images_computed = summary.images_computed;
   info.wall_s = summary.wall_s;
   info.images_per_s = summary.images_per_s;
+  info.input_retries = ObjectStoreRetries(*input);
+  info.output_retries = ObjectStoreRetries(*output);
+  summary.store_retries = info.input_retries + info.output_retries;
   json manifest = FeaturesManifest(info, std::move(partitions_json));
   VERGER_RETURN_IF_ERROR(WriteJson(*output, kManifestKey, manifest));
   return summary;

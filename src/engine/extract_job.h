@@ -46,6 +46,7 @@ struct ExtractSummary {
   int64_t feature_dim = 0;
   double wall_s = 0, images_per_s = 0;
   bool max_errors_exceeded = false;
+  int64_t store_retries = 0;              // requests the input and output stores retried (S3)
   std::string model_hash;
   std::string output_uri;
 };
@@ -63,6 +64,7 @@ struct FeaturesManifestInfo {
   int64_t listed = 0, ok = 0, failed = 0, listing_problems = 0, partitions_reused = 0;
   int64_t images_reused = 0, images_computed = 0;
   double wall_s = 0, images_per_s = 0;
+  int64_t input_retries = 0, output_retries = 0;
 };
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
 
