@@ -11,15 +11,18 @@ namespace verger {
 
 std::string ErrnoMessage(int err) { return std::strerror(err); }
 
-Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path) {
+Result<int> OpenForReading(const std::filesystem::path& path) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = path.string() + ": cannot open: " + ErrnoMessage(err);
-    if (err == ENOENT) return Status::NotFound(msg);
-    if (err == EACCES) return Status::PermissionDenied(msg);
-    return Status::IOError(msg);
-  }
+  if (fd >= 0) return fd;
+  int err = errno;
+  std::string msg = path.string() + ": cannot open: " + ErrnoMessage(err);
+  if (err == ENOENT) return Status::NotFound(msg);
+  if (err == EACCES) return Status::PermissionDenied(msg);
+  return Status::IOError(msg);
+}
+
+Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path) {
+  VERGER_ASSIGN_OR_RETURN(int fd, OpenForReading(path));
   std::vector<uint8_t> out;
   uint8_t buf[1 << 16];
   for (;;) {

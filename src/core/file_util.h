@@ -23,4 +23,8 @@ Status WriteFileAtomic(const std::filesystem::path& path, std::string_view text)
 // strerror(errno) as a std::string.
 std::string ErrnoMessage(int err);
 
+// Opens `path` read-only (O_CLOEXEC) and returns the descriptor, or
+// NotFound / PermissionDenied / IOError naming the path. The caller closes it.
+Result<int> OpenForReading(const std::filesystem::path& path);
+
 }  // namespace verger

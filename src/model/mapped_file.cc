@@ -13,14 +13,7 @@
 namespace verger {
 
 Result<MappedFile> MappedFile::Open(const std::filesystem::path& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    int err = errno;
-    std::string msg = path.string() + ": cannot open: " + ErrnoMessage(err);
-    if (err == ENOENT) return Status::NotFound(msg);
-    if (err == EACCES) return Status::PermissionDenied(msg);
-    return Status::IOError(msg);
-  }
+  VERGER_ASSIGN_OR_RETURN(int fd, OpenForReading(path));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {
     int err = errno;
