@@ -92,6 +92,18 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
   };
 }
 
+FeaturesManifestInfo ManifestInfoFor(const Extractor& e) {
+  FeaturesManifestInfo info;
+  info.spec = e.spec();
+  info.spec_hash = e.spec_hash();
+  info.backend = e.backend_description();
+  info.feature_dim = e.feature_dim();
+  info.formats = e.config().formats;
+  info.batch = e.config().batch;
+  info.threads = e.threads();
+  return info;
+}
+
 ExtractorConfig ExtractorConfigFrom(const ExtractOptions& o) {
   ExtractorConfig c;
   c.model = o.model;
@@ -201,18 +213,11 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     for (const auto& obj : stale.objects) VERGER_RETURN_IF_ERROR(output->Delete(obj.key));
   }
 
-  FeaturesManifestInfo info;
+  FeaturesManifestInfo info = ManifestInfoFor(*extractor);
   info.command_line = o.command_line;
   info.input_uri = input->uri();
   info.output_uri = output->uri();
-  info.spec = extractor->spec();
-  info.spec_hash = extractor->spec_hash();
-  info.backend = extractor->backend_description();
-  info.feature_dim = extractor->feature_dim();
-  info.formats = o.formats;
   info.partition_size = o.partition_size;
-  info.batch = o.batch;
-  info.threads = extractor->threads();
   info.listed = n;
   info.ok = summary.ok;
   info.failed = summary.failed;

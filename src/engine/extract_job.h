@@ -68,6 +68,11 @@ struct FeaturesManifestInfo {
 };
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
 
+// The fields of FeaturesManifestInfo that come from the extractor (spec,
+// hash, backend, dimension, formats, batch, threads); the caller fills in
+// locations and counts.
+FeaturesManifestInfo ManifestInfoFor(const Extractor& extractor);
+
 // errors.csv: path,reason for every image or listing entry not used.
 Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors);
 

@@ -166,18 +166,13 @@ void BindExtract(py::module_& m) {
          const std::string& output_uri, int64_t partition_size, int64_t listed, int64_t ok, int64_t failed,
          int64_t listing_problems, int64_t partitions_reused, double wall_s, double images_per_s,
          const std::string& backend, int64_t threads) {
-        FeaturesManifestInfo info;
+        FeaturesManifestInfo info = ManifestInfoFor(e);
         info.command_line = command_line;
         info.input_uri = input_uri;
         info.output_uri = output_uri;
-        info.spec = e.spec();
-        info.spec_hash = e.spec_hash();
-        info.backend = backend.empty() ? e.backend_description() : backend;
-        info.feature_dim = e.feature_dim();
-        info.formats = e.config().formats;
+        if (!backend.empty()) info.backend = backend;
         info.partition_size = partition_size;
-        info.batch = e.config().batch;
-        info.threads = threads > 0 ? threads : e.threads();
+        if (threads > 0) info.threads = threads;
         info.listed = listed;
         info.ok = ok;
         info.failed = failed;
