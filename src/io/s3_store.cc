@@ -148,13 +148,18 @@ Result<Listing> S3ObjectStore::List(std::string_view prefix, bool (*accept)(std:
   return out;
 }
 
-Result<std::vector<uint8_t>> S3ObjectStore::Read(std::string_view key) const {
-  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+S3Client::Call S3ObjectStore::ObjectCall(const char* method, std::string_view key) const {
   S3Client::Call call;
-  call.method = "GET";
+  call.method = method;
   call.bucket = bucket_;
   call.key = ObjectKey(key);
   call.what = Describe(key);
+  return call;
+}
+
+Result<std::vector<uint8_t>> S3ObjectStore::Read(std::string_view key) const {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  S3Client::Call call = ObjectCall("GET", key);
   VERGER_ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(call));
   return std::move(resp.body);
 }
@@ -163,13 +168,9 @@ Status S3ObjectStore::WriteAtomic(std::string_view key, std::span<const uint8_t>
   VERGER_RETURN_IF_ERROR(ValidateKey(key));
   // A PUT is atomic in S3: readers see the old object or the new one.
   if (data.size() > tuning_.multipart_threshold) return MultipartUpload(key, data);
-  S3Client::Call call;
-  call.method = "PUT";
-  call.bucket = bucket_;
-  call.key = ObjectKey(key);
+  S3Client::Call call = ObjectCall("PUT", key);
   call.body = data;
   call.headers = {{"content-type", "application/octet-stream"}};
-  call.what = Describe(key);
   return client_->Send(call).status();
 }
 
@@ -237,11 +238,7 @@ Status S3ObjectStore::MultipartUpload(std::string_view key, std::span<const uint
 
 Result<bool> S3ObjectStore::Exists(std::string_view key) const {
   VERGER_RETURN_IF_ERROR(ValidateKey(key));
-  S3Client::Call call;
-  call.method = "HEAD";
-  call.bucket = bucket_;
-  call.key = ObjectKey(key);
-  call.what = Describe(key);
+  S3Client::Call call = ObjectCall("HEAD", key);
   auto resp = client_->Send(call);
   if (resp.ok()) return true;
   if (resp.status().code() == StatusCode::kNotFound) return false;
@@ -250,11 +247,7 @@ Result<bool> S3ObjectStore::Exists(std::string_view key) const {
 
 Status S3ObjectStore::Delete(std::string_view key) {
   VERGER_RETURN_IF_ERROR(ValidateKey(key));
-  S3Client::Call call;
-  call.method = "DELETE";
-  call.bucket = bucket_;
-  call.key = ObjectKey(key);
-  call.what = Describe(key);
+  S3Client::Call call = ObjectCall("DELETE", key);
   auto resp = client_->Send(call);
   if (!resp.ok() && resp.status().code() == StatusCode::kNotFound &&
       resp.status().message().find("NoSuchKey") != std::string::npos)

@@ -68,6 +68,8 @@ class S3ObjectStore final : public ObjectStore {
  private:
   S3ObjectStore() = default;
   std::string ObjectKey(std::string_view key) const { return root_ + std::string(key); }
+  // A request on one object of this store, named for errors by Describe(key).
+  S3Client::Call ObjectCall(const char* method, std::string_view key) const;
   Status MultipartUpload(std::string_view key, std::span<const uint8_t> data);
 
   std::string bucket_;
