@@ -9,9 +9,13 @@ For each model (random weights: speed only, never pretrained) and precision:
   seed     a seed-style Python loop, one image at a time: Pillow load at 224, numpy
            preprocessing, one forward per image with Debian's python3-torch on the
            same TorchScript network (same threads and OMP_WAIT_POLICY as verger)
+  seed-default  the same loop with python3-torch's defaults, as the seed's authors
+           would have run it (no thread count set: 1 thread here; default OpenMP wait)
 Medians of --reps runs. Prints a Markdown table (also written to --out if given).
 
-Reduced precision gets e2e runs only where its raw speed beats fp32.
+Reduced precision gets e2e runs only where its raw speed beats fp32. int8 runs
+VGG16 only: scripts/convert_vgg16.py --int8 quantizes it, calibrated on 64
+fruits-360-10/Training photos (the fidelity bound is tested by torch_int8_fidelity).
 
 Usage: bench/throughput.py [--build build/release] [--reps 3] [--vgg-limit 500] [--out FILE]
 """
@@ -27,6 +31,7 @@ import sys
 import time
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.path.join(SRC, "..", "shared", "datasets", "fruits-360-10")
 PY = "/usr/bin/python3"
 PRICE_VCPU_H = 0.192 / 4  # m5.xlarge on-demand us-east-1: $0.192/h for 4 vCPU
 
@@ -48,13 +53,18 @@ def prepare_models(work):
     pt = os.path.join(work, "vgg16-random.pt")
     if not os.path.exists(pt):
         sh([PY, os.path.join(SRC, "scripts", "convert_vgg16.py"), onnx, pt])
-    with open(os.path.join(work, "vgg16-random.json"), "w") as f:
-        json.dump({"name": "vgg16-random", "weights": "vgg16-random.pt", "format": "torchscript", "backend": "torch",
-                   "input_name": "input_1", "color_order": "bgr", "normalization": "caffe",
-                   "resize_filter": "nearest", "feature_tensor": "fc2", "pooling": "none", "feature_dim": 4096}, f)
-    return {"VGG16-fc2": os.path.join(work, "vgg16-random.json"),
-            "ResNet50": os.path.join(work, "resnet50-random.json"),
-            "MobileNetV2": os.path.join(work, "mobilenetv2-random.json")}
+    int8 = os.path.join(work, "vgg16-int8.pt")
+    if not os.path.exists(int8):
+        sh([PY, os.path.join(SRC, "scripts", "convert_vgg16.py"), pt, int8, "--int8", os.path.join(DATA, "Training")])
+    for name, precision in (("vgg16-random", "fp32"), ("vgg16-int8", "int8")):
+        with open(os.path.join(work, name + ".json"), "w") as f:
+            json.dump({"name": name, "weights": name + ".pt", "format": "torchscript", "backend": "torch",
+                       "precision": precision, "input_name": "input_1", "color_order": "bgr", "normalization": "caffe",
+                       "resize_filter": "nearest", "feature_tensor": "fc2", "pooling": "none", "feature_dim": 4096}, f)
+    # model -> {precision: spec}; "*" serves every precision without a file of its own.
+    return {"VGG16-fc2": {"*": os.path.join(work, "vgg16-random.json"), "int8": os.path.join(work, "vgg16-int8.json")},
+            "ResNet50": {"*": os.path.join(work, "resnet50-random.json")},
+            "MobileNetV2": {"*": os.path.join(work, "mobilenetv2-random.json")}}
 
 
 def raw_bench(build, specs, precisions, batches, reps, threads):
@@ -76,7 +86,7 @@ def e2e_run(build, spec, precision, batch, limit, threads, work):
     out = os.path.join(work, "e2e-out")
     shutil.rmtree(out, ignore_errors=True)
     cmd = [os.path.join(build, "src", "cli", "verger"), "extract", "-i",
-           os.path.join(SRC, "..", "shared", "datasets", "fruits-360-10", "Training"), "-o", out, "--model", spec,
+           os.path.join(DATA, "Training"), "-o", out, "--model", spec,
            "--precision", precision, "--batch", str(batch), "--threads", str(threads), "--limit", str(limit),
            "--format", "csv", "--progress", "none", "--partition-size", "100000"]
     t = time.perf_counter()
@@ -87,7 +97,8 @@ def e2e_run(build, spec, precision, batch, limit, threads, work):
 SEED = r'''
 import sys, time, numpy as np, torch
 from PIL import Image
-torch.set_num_threads(int(sys.argv[4]))
+if int(sys.argv[4]) > 0:
+    torch.set_num_threads(int(sys.argv[4]))
 model = torch.jit.load(sys.argv[1]).eval()
 caffe = sys.argv[2] == "caffe"
 paths = sys.argv[5:]
@@ -109,12 +120,15 @@ print((len(paths) - 2) / (time.perf_counter() - t))
 
 
 def seed_run(spec_path, n, threads):
+    """img/s of the seed-style loop; threads 0 = python3-torch's defaults (threads and OpenMP waiting)."""
     with open(spec_path) as f:
         spec = json.load(f)
     pt = os.path.join(os.path.dirname(spec_path), spec["weights"])
-    imgs = sorted(glob.glob(os.path.join(SRC, "..", "shared", "datasets", "fruits-360-10", "Training", "*", "*.jpg")))
-    r = sh([PY, "-c", SEED, pt, spec["normalization"], "", str(threads)] + imgs[:n + 2],
-           dict(os.environ, OMP_WAIT_POLICY=os.environ.get("OMP_WAIT_POLICY", "PASSIVE")))
+    imgs = sorted(glob.glob(os.path.join(DATA, "Training", "*", "*.jpg")))
+    env = dict(os.environ)
+    if threads == 0:
+        env.pop("OMP_WAIT_POLICY", None)
+    r = sh([PY, "-c", SEED, pt, spec["normalization"], "", str(threads)] + imgs[:n + 2], env)
     return float(r.stdout.strip())
 
 
@@ -129,7 +143,7 @@ def main(argv):
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--batches", default="8,16,32")
-    ap.add_argument("--precisions", default="fp32,bf16")
+    ap.add_argument("--precisions", default="fp32,bf16,int8")
     ap.add_argument("--vgg-limit", type=int, default=500)
     ap.add_argument("--resnet-limit", type=int, default=1000)
     ap.add_argument("--limit", type=int, default=3000, help="images per e2e run for MobileNetV2")
@@ -143,18 +157,26 @@ def main(argv):
     specs = {k: v for k, v in prepare_models(work).items() if k in args.models.split(",")}
     precisions = args.precisions.split(",")
     rows = []
-    for model, spec in specs.items():
-        # Raw right before its e2e runs: on a shared machine the load drifts.
-        raw = raw_bench(args.build, {model: spec}, precisions, args.batches, args.reps, args.threads)
-        stem = os.path.splitext(os.path.basename(spec))[0]
-        seed = statistics.median(seed_run(spec, max(4, args.seed_images // (4 if "VGG" in model else 1)), args.threads)
-                                 for _ in range(args.reps))
+    for model, by_precision in specs.items():
+        spec = by_precision["*"]
+        n_seed = max(4, args.seed_images // (4 if "VGG" in model else 1))
+        seed = statistics.median(seed_run(spec, n_seed, args.threads) for _ in range(args.reps))
+        seed_default = statistics.median(seed_run(spec, n_seed, 0) for _ in range(args.reps))
+        fp32_raw = 0.0
         for precision in precisions:
-            by_batch = raw[(stem, precision)]
+            if precision == "int8" and "int8" not in by_precision:
+                continue  # no quantized model for this network
+            spec = by_precision.get(precision, by_precision["*"])
+            stem = os.path.splitext(os.path.basename(spec))[0]
+            # Raw right before its e2e runs: on a shared machine the load drifts.
+            by_batch = raw_bench(args.build, {model: spec}, [precision], args.batches, args.reps,
+                                 args.threads)[(stem, precision)]
             batch, raw_ips = max(by_batch.items(), key=lambda kv: kv[1])
-            if precision != "fp32" and raw_ips <= max(raw.get((stem, "fp32"), {0: 0.0}).values()):
+            if precision == "fp32":
+                fp32_raw = raw_ips
+            elif raw_ips <= fp32_raw:
                 # Reduced precision is only worth shipping where it is faster: raw only.
-                rows.append([model, precision, batch, raw_ips] + [None] * 7)
+                rows.append([model, precision, batch, raw_ips] + [None] * 9)
                 continue
             n = {"VGG16-fc2": args.vgg_limit, "ResNet50": args.resnet_limit}.get(model, args.limit)
             n0 = max(2 * batch, n // 5)
@@ -166,19 +188,19 @@ def main(argv):
                 steady.append((n - n0) / max(1e-9, t_full - t_small))
             e2e, e2e_load = statistics.median(steady), statistics.median(full)
             per_vcpu_h = e2e * 3600 / args.threads
-            rows.append([model, precision, batch, raw_ips, e2e, e2e_load, e2e / raw_ips, seed, e2e / seed, per_vcpu_h,
-                         1e6 / per_vcpu_h * PRICE_VCPU_H])
+            rows.append([model, precision, batch, raw_ips, e2e, e2e_load, e2e / raw_ips, seed, e2e / seed,
+                         seed_default, e2e / seed_default, per_vcpu_h, 1e6 / per_vcpu_h * PRICE_VCPU_H])
             print(rows[-1], file=sys.stderr, flush=True)
     load_after = load()
     lines = [f"| model | precision | batch | raw img/s | e2e img/s | e2e+load img/s | e2e/raw | seed img/s | "
-             f"speed-up vs seed | img per vCPU-hour | $ per 1M images |",
-             "|---|---|---|---|---|---|---|---|---|---|---|"]
+             f"speed-up vs seed | seed-default img/s | speed-up vs seed-default | img per vCPU-hour | $ per 1M images |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:
         if r[4] is None:
-            lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | slower than fp32: not run | | | | | | |")
+            lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | slower than fp32: not run | | | | | | | | |")
             continue
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.2f} | {r[7]:.1f} | "
-                     f"{r[8]:.1f}x | {r[9]:,.0f} | ${r[10]:.3f} |")
+                     f"{r[8]:.1f}x | {r[9]:.1f} | {r[10]:.1f}x | {r[11]:,.0f} | ${r[12]:.3f} |")
     lines.append("")
     lines.append(f"{args.threads} threads, medians of {args.reps} runs, {os.cpu_count()} vCPU; load average "
                  f"{load_before:.1f} before, {load_after:.1f} after; price ${PRICE_VCPU_H:.3f} per vCPU-hour "

@@ -14,8 +14,17 @@ normalised, NCHW: exactly what verger feeds) and returning N x 4096 (fc2 after
 its ReLU). Keras flattens block5_pool channels-last (H, W, C); PyTorch flattens
 C, H, W, so fc1's input rows are permuted here once.
 
-Usage: convert_vgg16.py IN.(h5|onnx) OUT.pt
-Needs Debian's python3-torch, python3-h5py (h5) or python3-onnx (ONNX).
+With --int8 DIR the output is instead statically quantized to int8 (PyTorch FX
+graph mode, oneDNN engine: per-channel int8 weights, uint8 activations, every
+convolution and dense layer): --calibration-images photos (spread evenly over
+the sorted *.jpg/*.jpeg/*.png files under DIR, preprocessed exactly as verger
+does for VGG16: RGB, nearest resize to 224x224, BGR, caffe means) fix the
+activation ranges. Calibrate on photos like the ones you will extract. Run the
+result with `--precision int8` (verger checks the file really is quantized).
+
+Usage: convert_vgg16.py IN.(h5|onnx|pt) OUT.pt [--int8 CALIBRATION_DIR [--calibration-images 64]]
+Needs Debian's python3-torch, python3-h5py (h5) or python3-onnx (ONNX);
+--int8 also python3-pil. IN may be a VGG16 TorchScript made by this script.
 """
 import argparse
 import os
@@ -158,11 +167,58 @@ def is_hdf5(path):
         return f.read(8) == b"\x89HDF\r\n\x1a\n"
 
 
-def convert(src, dst):
-    sd = state_from_keras(read_keras_h5(src)) if is_hdf5(src) else read_onnx(src)
+def is_torchscript(path):
+    with open(path, "rb") as f:
+        return f.read(4) == b"PK\x03\x04"
+
+
+def calibration_batch(folder, count):
+    """`count` photos spread evenly over the sorted image files under `folder`, as verger feeds VGG16."""
+    from PIL import Image
+
+    files = sorted(os.path.join(d, n) for d, _, names in os.walk(folder) for n in names
+                   if n.lower().endswith((".jpg", ".jpeg", ".png")))
+    if not files:
+        raise ValueError(f"calibration folder {folder}: no .jpg/.jpeg/.png files under it")
+    picked = [files[i * len(files) // min(count, len(files))] for i in range(min(count, len(files)))]
+    batch = []
+    for p in picked:
+        rgb = np.asarray(Image.open(p).convert("RGB").resize((224, 224), Image.NEAREST), np.float32)
+        bgr = rgb[:, :, ::-1] - np.array([103.939, 116.779, 123.68], np.float32)  # Keras "caffe" mode
+        batch.append(torch.from_numpy(np.ascontiguousarray(bgr.transpose(2, 0, 1))))
+    return torch.stack(batch)
+
+
+def quantize_int8(model, folder, count):
+    """Post-training static quantization for oneDNN (VNNI): observers see `count` calibration photos."""
+    from torch.ao.quantization import get_default_qconfig_mapping
+    from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
+
+    if "onednn" not in torch.backends.quantized.supported_engines:
+        raise ValueError(f"this PyTorch has no oneDNN quantized engine (has {torch.backends.quantized.supported_engines})")
+    torch.backends.quantized.engine = "onednn"
+    images = calibration_batch(folder, count)
+    prepared = prepare_fx(model, get_default_qconfig_mapping("onednn"), example_inputs=(images[:1],))
+    with torch.no_grad():
+        for i in range(0, len(images), 16):
+            prepared(images[i:i + 16])
+    return convert_fx(prepared)
+
+
+def convert(src, dst, int8_calibration=None, calibration_images=64):
     model = Vgg16Fc2()
-    model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()})
+    if is_torchscript(src):
+        try:
+            model.load_state_dict(torch.jit.load(src).state_dict())
+        except RuntimeError as e:
+            raise ValueError("not a VGG16-to-fc2 TorchScript from this script (its parameters do not match: "
+                             f"{str(e).splitlines()[0]})") from e
+    else:
+        sd = state_from_keras(read_keras_h5(src)) if is_hdf5(src) else read_onnx(src)
+        model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()})
     model.eval()
+    if int8_calibration is not None:
+        model = quantize_int8(model, int8_calibration, calibration_images)
     scripted = torch.jit.script(model)
     tmp = dst + ".tmp"
     scripted.save(tmp)
@@ -171,13 +227,19 @@ def convert(src, dst):
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("src", help="Keras .h5 weights or Keras-exported VGG16 .onnx")
+    ap.add_argument("src", help="Keras .h5 weights, Keras-exported VGG16 .onnx, or a VGG16 .pt made by this script")
     ap.add_argument("dst", help="output TorchScript .pt")
+    ap.add_argument("--int8", metavar="CALIBRATION_DIR", default=None,
+                    help="quantize to int8, calibrating on photos under this folder")
+    ap.add_argument("--calibration-images", type=int, default=64, metavar="N",
+                    help="calibration photos to use (default 64)")
     args = ap.parse_args(argv)
+    if args.calibration_images < 1:
+        ap.error("--calibration-images must be >= 1")
     try:
-        convert(args.src, args.dst)
-    except (ValueError, KeyError, OSError) as e:
-        print(f"convert_vgg16.py: {args.src}: {e}", file=sys.stderr)
+        convert(args.src, args.dst, args.int8, args.calibration_images)
+    except (ValueError, KeyError, OSError, RuntimeError) as e:
+        print(f"convert_vgg16.py: {args.src}: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 1
     return 0
 

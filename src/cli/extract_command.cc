@@ -37,8 +37,8 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
       ->check(CLI::IsMember({"opencv", "torch"}));
   cmd->add_option("--device", o.device, "Device for --backend torch: cpu (default) or cuda")
       ->check(CLI::IsMember({"cpu", "cuda"}));
-  cmd->add_option("--precision", o.precision, "Precision for --backend torch: fp32 (default) or bf16")
-      ->check(CLI::IsMember({"fp32", "bf16"}));
+  cmd->add_option("--precision", o.precision, "Precision for --backend torch: fp32 (default), bf16, or int8 (needs a quantized model: docs/benchmarks.md)")
+      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
   cmd->add_option("-b,--batch", o.batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("-t,--threads", o.threads, "Threads for decoding and inference (0 = all cores)")
       ->capture_default_str();
@@ -89,6 +89,9 @@ void PrintExtractSummary(const ExtractSummary& s) {
                static_cast<long long>(s.failed), static_cast<long long>(s.partitions),
                static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
+  if (s.images_computed > 0)
+    std::fprintf(stderr, "verger: time by stage (read and decode are summed over their threads): %s\n",
+                 s.stages.ToString().c_str());
   if (s.store_retries > 0)
     std::fprintf(stderr, "verger: %lld storage requests were retried (throttling, 5xx or dropped connections); "
                  "all succeeded\n", static_cast<long long>(s.store_retries));

@@ -87,6 +87,7 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
       {"partitions", partitions},
       {"wall_time_s", info.wall_s},
       {"images_per_s", info.images_per_s},
+      {"stage_seconds", info.stages.ToJson()},
       {"images_per_hour_per_vcpu", info.images_per_s * 3600.0 / cores},
       {"store_retries", {{"input", info.input_retries}, {"output", info.output_retries}}},
   };
@@ -188,6 +189,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       summary.images_computed += r.ok - r.reused;
       failed = r.failed;
       processed_ok += r.ok - r.reused;
+      summary.stages += r.stages;
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
       marker = std::move(r.marker);
     }
@@ -202,7 +204,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   progress.Finish();
 
   VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output, errors));
-  summary.wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  summary.wall_s = SecondsSince(t0);
   // Speed counts the images this run computed, not partitions it reused.
   summary.images_per_s = summary.wall_s > 0 ? processed_ok / summary.wall_s : 0;
   if (summary.max_errors_exceeded) return summary;  // no manifest: the job did not complete
@@ -227,6 +229,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.images_computed = summary.images_computed;
   info.wall_s = summary.wall_s;
   info.images_per_s = summary.images_per_s;
+  info.stages = summary.stages;
   info.input_retries = ObjectStoreRetries(*input);
   info.output_retries = ObjectStoreRetries(*output);
   summary.store_retries = info.input_retries + info.output_retries;

@@ -47,6 +47,7 @@ struct ExtractSummary {
   double wall_s = 0, images_per_s = 0;
   bool max_errors_exceeded = false;
   int64_t store_retries = 0;              // requests the input and output stores retried (S3)
+  StageSeconds stages;                    // of the partitions computed in this run
   std::string model_hash;
   std::string output_uri;
 };
@@ -64,6 +65,7 @@ struct FeaturesManifestInfo {
   int64_t listed = 0, ok = 0, failed = 0, listing_problems = 0, partitions_reused = 0;
   int64_t images_reused = 0, images_computed = 0;
   double wall_s = 0, images_per_s = 0;
+  StageSeconds stages;
   int64_t input_retries = 0, output_retries = 0;
 };
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);

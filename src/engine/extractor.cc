@@ -1,6 +1,7 @@
 #include "engine/extractor.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <map>
 #include <thread>
@@ -148,9 +149,11 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   auto flush = [&]() -> Status {
     if (in_batch.empty()) return Status::OK();
     const int k = static_cast<int>(in_batch.size());
+    const auto started = std::chrono::steady_clock::now();
     VERGER_RETURN_IF_ERROR(backend_->Run(batch_in_.data(), k, batch_out_.data())
                                .WithContext("model '" + spec_.name + "' on the batch starting at " +
                                             items[in_batch[0]].key));
+    result.stages.inference += SecondsSince(started);
     for (int j = 0; j < k; ++j) {
       std::copy(batch_out_.begin() + j * dim, batch_out_.begin() + (j + 1) * dim, values.begin() + in_batch[j] * dim);
       have_row[in_batch[j]] = 1;
@@ -182,8 +185,10 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
       if (static_cast<int>(in_batch.size()) == batch) VERGER_RETURN_IF_ERROR(flush());
     }
     VERGER_RETURN_IF_ERROR(flush());
+    result.stages += loader.Times();
   }
 
+  const auto write_started = std::chrono::steady_clock::now();
   std::map<std::string, FeatureTable> tables;  // by label, sorted
   for (int64_t i = 0; i < static_cast<int64_t>(items.size()); ++i) {
     if (!have_row[i]) continue;
@@ -238,6 +243,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     result.marker["pca_stats"] = key;
   }
   VERGER_RETURN_IF_ERROR(WriteJson(output, PartitionMarkerKey(partition_index), result.marker));
+  result.stages.write += SecondsSince(write_started);
   return result;
 }
 

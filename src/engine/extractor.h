@@ -14,6 +14,7 @@
 
 #include "engine/image_listing.h"
 #include "engine/progress.h"
+#include "engine/stage_seconds.h"
 #include "io/object_store.h"
 #include "model/backend.h"
 #include "model/model_spec.h"
@@ -25,7 +26,7 @@ struct ExtractorConfig {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
   // Non-empty: replace the spec's inference backend ("opencv", "torch"),
-  // device ("cpu", "cuda") and precision ("fp32", "bf16").
+  // device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
   std::string backend, device, precision;
   int batch = 8;
   int threads = 0;                    // 0 = all cores
@@ -47,6 +48,7 @@ struct PartitionResult {
   int64_t ok = 0, failed = 0;
   int64_t reused = 0;               // of `ok`: rows copied from an earlier run (RowReuse)
   std::vector<ImageError> errors;   // this partition's bad images
+  StageSeconds stages;              // where this partition's time went
 };
 
 class Extractor {

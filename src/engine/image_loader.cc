@@ -1,9 +1,18 @@
 #include "engine/image_loader.h"
 
+#include <chrono>
+
 #include "image/normalize.h"
 #include "image/resize.h"
 
 namespace verger {
+namespace {
+
+int64_t NanosSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
 
 ImageLoader::ImageLoader(const ObjectStore& store, const std::vector<ImageItem>& items, LoaderOptions options)
     : store_(store), items_(items), options_(options) {
@@ -38,7 +47,9 @@ void ImageLoader::IoLoop() {
       slot.index = index;
       slot.state = SlotState::kFetching;
     }
+    const auto started = std::chrono::steady_clock::now();
     auto bytes = store_.Read(items_[index].key);
+    read_ns_ += NanosSince(started);
     {
       std::lock_guard lock(mu_);
       Slot& slot = slots_[index % window];
@@ -70,7 +81,9 @@ void ImageLoader::DecodeLoop() {
     }
     // The slot is ours alone while kDecoding: no lock needed for its buffers.
     Slot& slot = slots_[index % window];
+    const auto started = std::chrono::steady_clock::now();
     if (slot.status.ok()) slot.status = Preprocess(items_[index], slot.bytes, slot.tensor.data());
+    decode_ns_ += NanosSince(started);
     slot.bytes = {};  // free compressed bytes early
     {
       std::lock_guard lock(mu_);
@@ -90,12 +103,22 @@ Status ImageLoader::Preprocess(const ImageItem& item, const std::vector<uint8_t>
 
 Status ImageLoader::Next(int64_t index, const float** tensor) {
   const int64_t window = static_cast<int64_t>(slots_.size());
+  const auto started = std::chrono::steady_clock::now();
   std::unique_lock lock(mu_);
   Slot& slot = slots_[index % window];
   ready_cv_.wait(lock, [&] { return stop_ || (slot.index == index && slot.state == SlotState::kReady); });
+  wait_ns_ += NanosSince(started);
   if (stop_) return Status::Cancelled("image loader stopped");
   *tensor = slot.tensor.data();
   return slot.status;
+}
+
+StageSeconds ImageLoader::Times() const {
+  StageSeconds t;
+  t.read = static_cast<double>(read_ns_.load()) * 1e-9;
+  t.decode = static_cast<double>(decode_ns_.load()) * 1e-9;
+  t.wait_for_input = static_cast<double>(wait_ns_) * 1e-9;
+  return t;
 }
 
 void ImageLoader::Release(int64_t index) {

@@ -5,6 +5,7 @@
 // I/O and decoding overlap inference.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -15,6 +16,7 @@
 
 #include "core/preprocess_types.h"
 #include "engine/image_listing.h"
+#include "engine/stage_seconds.h"
 #include "image/decode.h"
 #include "io/object_store.h"
 
@@ -49,6 +51,10 @@ class ImageLoader {
 
   int64_t tensor_size() const { return int64_t{3} * options_.width * options_.height; }
 
+  // Busy seconds so far: read and decode (summed over worker threads) and
+  // the consumer's waits in Next(); the other fields are 0. Consumer thread.
+  StageSeconds Times() const;
+
  private:
   enum class SlotState { kEmpty, kFetching, kFetched, kDecoding, kReady };
   struct Slot {
@@ -74,6 +80,8 @@ class ImageLoader {
   int64_t released_ = 0;  // every index below this has been released
   std::priority_queue<int64_t, std::vector<int64_t>, std::greater<>> to_decode_;
   bool stop_ = false;
+  std::atomic<int64_t> read_ns_{0}, decode_ns_{0};
+  int64_t wait_ns_ = 0;  // consumer only
   std::vector<std::thread> threads_;
 };
 

@@ -1,4 +1,5 @@
 #include "engine/pca_job.h"
+#include "engine/stage_seconds.h"
 
 #include <chrono>
 #include <map>
@@ -13,10 +14,6 @@ namespace verger {
 namespace {
 
 using json = nlohmann::json;
-
-double SecondsSince(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
 
 std::span<const uint8_t> Bytes(const std::string& s) {
   return {reinterpret_cast<const uint8_t*>(s.data()), s.size()};

@@ -134,8 +134,9 @@ std::string Absolute(const fs::path& p) {
 Status CheckDeviceAndPrecision(const std::string& device, const std::string& precision) {
   if (device != "cpu" && device != "cuda")
     return Status::InvalidArgument("field \"device\" must be \"cpu\" or \"cuda\", got \"" + device + "\"");
-  if (precision != "fp32" && precision != "bf16")
-    return Status::InvalidArgument("field \"precision\" must be \"fp32\" or \"bf16\", got \"" + precision + "\"");
+  if (precision != "fp32" && precision != "bf16" && precision != "int8")
+    return Status::InvalidArgument("field \"precision\" must be \"fp32\", \"bf16\" or \"int8\", got \"" + precision +
+                                   "\"");
   return Status::OK();
 }
 

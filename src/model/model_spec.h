@@ -20,7 +20,7 @@ enum class Pooling { kAvg, kMax, kNone };
 
 Result<Pooling> ParsePooling(std::string_view s);  // "avg", "max", "none"
 
-// OK if `device` is "cpu" or "cuda" and `precision` "fp32" or "bf16";
+// OK if `device` is "cpu" or "cuda" and `precision` "fp32", "bf16" or "int8";
 // InvalidArgument naming the field and the value otherwise.
 Status CheckDeviceAndPrecision(const std::string& device, const std::string& precision);
 std::string_view Name(Pooling p);
@@ -31,7 +31,8 @@ struct ModelSpec {
   std::string format = "onnx";      // "onnx", or "torchscript" (backend "torch" only)
   std::string backend = "opencv";   // inference backend id: "opencv" or "torch"
   std::string device = "cpu";       // "cpu", or "cuda" (torch backend built against a CUDA LibTorch)
-  std::string precision = "fp32";   // "fp32", or "bf16" (torch backend: weights and activations in bfloat16)
+  std::string precision = "fp32";   // "fp32"; torch backend: "bf16" (weights and activations in bfloat16) or
+                                    // "int8" (the TorchScript file is already quantized; runs on oneDNN, CPU only)
   std::string input_name;           // graph input, e.g. "input", "data_0"
   int input_width = 224, input_height = 224;
   ColorOrder color_order = ColorOrder::kRgb;

@@ -1,7 +1,9 @@
 #include "model/torch_backend.h"
 
 #include <torch/script.h>
+#include <ATen/Context.h>
 #include <ATen/Parallel.h>
+#include <torch/csrc/jit/ir/ir.h>
 #include <torch/cuda.h>
 #include <torch/version.h>
 
@@ -22,6 +24,20 @@ std::string ShapeString(const at::Tensor& t) {
 
 // LibTorch reports errors by throwing; the library speaks Status. Runs `fn`
 // and turns any exception into Internal(`what`: first line of the message).
+// True if the (frozen, inlined) graph runs quantized operators: the file was
+// made by post-training quantization (convert_vgg16.py --int8, FX convert_fx).
+bool HasQuantizedOps(const torch::jit::Block* block) {
+  for (const torch::jit::Node* node : block->nodes()) {
+    const std::string kind = node->kind().toQualString();
+    if (kind.rfind("quantized::", 0) == 0 || kind == "aten::quantize_per_tensor" ||
+        kind == "aten::quantize_per_channel")
+      return true;
+    for (const torch::jit::Block* inner : node->blocks())
+      if (HasQuantizedOps(inner)) return true;
+  }
+  return false;
+}
+
 template <typename Fn>
 Status Catching(const std::string& what, Fn&& fn) {
   try {
@@ -43,7 +59,19 @@ class TorchBackend final : public InferenceBackend {
 
   Status Load() {
     const bool bf16 = spec_.precision == "bf16";
-    return Catching("model " + spec_.name + ": LibTorch cannot load " + path_, [&] {
+    const bool int8 = spec_.precision == "int8";
+    if (int8) {
+      // Packed int8 weights are built for the engine current at load time.
+      // oneDNN uses VNNI where the CPU has it; QNNPACK is for ARM phones.
+      const auto& engines = at::globalContext().supportedQEngines();
+      if (std::find(engines.begin(), engines.end(), at::QEngine::ONEDNN) == engines.end()) {
+        return Status::Unsupported("model " + spec_.name + ": precision int8 needs LibTorch's oneDNN quantized engine, "
+                                   "which this LibTorch (" TORCH_VERSION ") lacks; use --precision fp32 or bf16");
+      }
+      at::globalContext().setQEngine(at::QEngine::ONEDNN);
+    }
+    bool quantized = false;
+    Status loaded = Catching("model " + spec_.name + ": LibTorch cannot load " + path_, [&] {
       c10::InferenceMode no_autograd;
       torch::jit::Module m = torch::jit::load(path_, device_);
       m.eval();
@@ -54,9 +82,22 @@ class TorchBackend final : public InferenceBackend {
       // LibTorch 1.13 that pass slows bf16 down (measured, docs/benchmarks.md):
       // bf16 convolutions already go to oneDNN without it.
       m = torch::jit::freeze(m);
-      if (optimized()) m = torch::jit::optimize_for_inference(m);
+      quantized = HasQuantizedOps(m.get_method("forward").graph()->block());
+      if (optimized() && !quantized) m = torch::jit::optimize_for_inference(m);
       module_ = std::move(m);
     });
+    VERGER_RETURN_IF_ERROR(loaded);
+    // The precision is recorded in manifests: it must say what really runs.
+    if (int8 && !quantized) {
+      return Status::InvalidArgument("model " + spec_.name + ": precision int8, but " + path_ +
+                                     " has no quantized operators; make an int8 model with scripts/convert_vgg16.py "
+                                     "IN OUT.pt --int8 CALIBRATION_DIR (or PyTorch's convert_fx)");
+    }
+    if (!int8 && quantized) {
+      return Status::InvalidArgument("model " + spec_.name + ": " + path_ + " is int8-quantized; run it with --precision "
+                                     "int8 (spec field \"precision\"), not " + spec_.precision);
+    }
+    return Status::OK();
   }
 
   Status Run(const float* input, int batch, float* output) override {
@@ -133,6 +174,10 @@ class TorchBackend final : public InferenceBackend {
 Result<std::unique_ptr<InferenceBackend>> CreateTorchBackend(const ModelSpec& spec, const BackendOptions& options) {
   if (spec.feature_dim <= 0) return Status::InvalidArgument("model " + spec.name + ": feature_dim must be > 0");
   VERGER_RETURN_IF_ERROR(CheckDeviceAndPrecision(spec.device, spec.precision).WithContext("model " + spec.name));
+  if (spec.device == "cuda" && spec.precision == "int8") {
+    return Status::Unsupported("model " + spec.name + ": precision int8 runs on the CPU only (oneDNN); on cuda use "
+                               "fp32 or bf16");
+  }
   if (spec.device == "cuda" && !torch::cuda::is_available()) {
     return Status::Unsupported("model " + spec.name + ": device cuda requested, but this LibTorch (" TORCH_VERSION
                                ") has no CUDA support or sees no GPU; use --device cpu");

@@ -9,6 +9,9 @@
 // spec.device "cuda" is an Unsupported error naming the spec when this
 // LibTorch has no CUDA or no GPU is visible. spec.precision "bf16" casts
 // weights and inputs to bfloat16 (outputs are returned as float32).
+// spec.precision "int8" needs an already-quantized module (checked at load:
+// InvalidArgument otherwise, and for a quantized module under another
+// precision) and selects LibTorch's process-wide oneDNN quantized engine.
 // LibTorch's intra-op thread count is process-wide (at::set_num_threads).
 #pragma once
 

@@ -69,6 +69,11 @@ Result<std::string> TorchScriptFor(const ModelSpec& spec) {
   if (kind == WeightsKind::kUnknown) {
     return Status::Unsupported(who + " is neither TorchScript (.pt), Keras HDF5 (.h5) nor ONNX (.onnx)");
   }
+  if (spec.precision == "int8") {
+    return Status::Unsupported(who + ": precision int8 needs a quantized TorchScript, calibrated on photos like yours: "
+                               "scripts/convert_vgg16.py " + spec.weights +
+                               " vgg16-int8.pt --int8 CALIBRATION_DIR, then --weights vgg16-int8.pt");
+  }
   if (spec.feature_dim != 4096 || spec.input_width != 224 || spec.input_height != 224) {
     return Status::Unsupported(who + ": the torch backend converts only Keras VGG16 (fc2, 4096-d, 224x224) from " +
                                (kind == WeightsKind::kHdf5 ? "HDF5" : "ONNX") +

@@ -26,7 +26,9 @@ std::string TorchCacheDir();
 // ONNX weights: <TorchCacheDir()>/vgg16-<sha256 of the file>.pt, created
 // (atomically) by running /usr/bin/python3 (or $VERGER_PYTHON) on
 // convert_vgg16.py from $VERGER_SCRIPTS_DIR, else the source tree's
-// scripts/. Anything else is Unsupported, naming the spec and the file.
+// scripts/. Precision int8 needs a quantized TorchScript: .h5/ONNX weights
+// are Unsupported (calibration is a deliberate step; the message says how).
+// Anything else is Unsupported, naming the spec and the file.
 // Thread-safe; concurrent conversions of one file both succeed.
 Result<std::string> TorchScriptFor(const ModelSpec& spec);
 

@@ -110,11 +110,13 @@ void BindExtract(py::module_& m) {
             d["ok"] = r.ok;
             d["failed"] = r.failed;
             d["errors"] = ErrorsToPy(r.errors);
+            d["stages"] = ToPy(r.stages.ToJson());
             return d;
           },
           py::arg("input"), py::arg("output"), py::arg("items"), py::arg("index"), py::arg("stop_after_errors") = -1,
           "Extracts one partition (tables, PCA statistics if configured, then its marker, each atomic).\n"
-          "Returns {marker (None if stopped by stop_after_errors), ok, failed, errors: [(key, reason)]}.");
+          "Returns {marker (None if stopped by stop_after_errors), ok, failed, errors: [(key, reason)],\n"
+          "stages: {read, decode, wait_for_input, inference, write} busy seconds}.");
 
   m.def(
       "object_sizes",
@@ -165,7 +167,7 @@ void BindExtract(py::module_& m) {
       [](const Extractor& e, const py::object& partitions, const std::string& command_line, const std::string& input_uri,
          const std::string& output_uri, int64_t partition_size, int64_t listed, int64_t ok, int64_t failed,
          int64_t listing_problems, int64_t partitions_reused, double wall_s, double images_per_s,
-         const std::string& backend, int64_t threads) {
+         const std::string& backend, int64_t threads, const py::object& stage_seconds) {
         FeaturesManifestInfo info = ManifestInfoFor(e);
         info.command_line = command_line;
         info.input_uri = input_uri;
@@ -180,12 +182,19 @@ void BindExtract(py::module_& m) {
         info.partitions_reused = partitions_reused;
         info.wall_s = wall_s;
         info.images_per_s = images_per_s;
+        if (!stage_seconds.is_none()) {
+          const json st = FromPy(stage_seconds);
+          for (auto [field, name] : {std::pair{&info.stages.read, "read"}, {&info.stages.decode, "decode"},
+                                     {&info.stages.wait_for_input, "wait_for_input"},
+                                     {&info.stages.inference, "inference"}, {&info.stages.write, "write"}})
+            *field = st.value(name, 0.0);
+        }
         return ToPy(FeaturesManifest(info, FromPy(partitions)));
       },
       py::arg("extractor"), py::arg("partitions"), py::kw_only(), py::arg("command_line"), py::arg("input_uri"),
       py::arg("output_uri"), py::arg("partition_size"), py::arg("listed"), py::arg("ok"), py::arg("failed"),
       py::arg("listing_problems"), py::arg("partitions_reused"), py::arg("wall_s"), py::arg("images_per_s"),
-      py::arg("backend") = "", py::arg("threads") = 0,
+      py::arg("backend") = "", py::arg("threads") = 0, py::arg("stage_seconds") = py::none(),
       "manifest.json of a features job (as `verger extract` writes it) for these partition markers");
 }
 

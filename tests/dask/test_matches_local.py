@@ -26,6 +26,8 @@ try:
     m = manifest(dask_out)
     check(m["images"]["ok"] == 4814 and m["partitions_reused"] == 0, m["images"])
     check(m["cluster"]["workers"] == 2 and m["cluster"]["partitions_computed"] == 5, m["cluster"])
+    # Busy seconds summed over both workers' partitions, as the local run reports them.
+    check(m["stage_seconds"]["inference"] > 0 and m["stage_seconds"]["decode"] > 0, m["stage_seconds"])
     with cluster.client() as c:
         from verger import tasks
         per_worker = c.run(tasks.cached_extractors)

@@ -91,6 +91,7 @@ def test_run_partition_writes_marker_tables_and_stats(tmp_out):
     items = training_items(40)
     ex, out, r = run_one_partition(tmp_out, items)
     assert r["ok"] == 40 and r["failed"] == 0 and r["errors"] == []
+    assert r["stages"]["inference"] > 0 and r["stages"]["decode"] > 0 and r["stages"]["read"] > 0, r["stages"]
     m = r["marker"]
     assert m["index"] == 3 and m["rows"] == 40 and m["model_sha256"] == ex.spec_hash
     assert out.read(verger.partition_marker_key(3)) and out.exists(verger.pca_stats_key(3))

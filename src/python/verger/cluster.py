@@ -189,6 +189,7 @@ def run_job(client, o):
     for index in markers:
         progress.advance(markers[index]["rows"], markers[index]["failed"], 0, len(plan))
     backend, threads, computed_ok, done = "", 0, 0, len(markers)
+    stages = {}  # busy seconds per stage, summed over the partitions computed (all workers)
     errors_so_far = known_errors
     for fut in as_completed(list(extract_futures.values())):
         r = fut.result()  # a task's error is raised here, with the engine's message
@@ -197,6 +198,8 @@ def run_job(client, o):
         part_errors[index] = [tuple(e) for e in r["errors"]]
         errors_so_far += len(r["errors"])
         computed_ok += r["ok"]
+        for stage, seconds in r["stages"].items():
+            stages[stage] = stages.get(stage, 0.0) + seconds
         backend, threads = backend or r["backend"], threads or r["threads"]
         progress.advance(r["ok"], r["failed"], done, len(plan))
         if o.max_errors >= 0 and errors_so_far > o.max_errors:
@@ -253,7 +256,7 @@ def run_job(client, o):
         extractor, partitions, command_line=o.command_line, input_uri=input_store.uri, output_uri=output.uri,
         partition_size=o.partition_size, listed=len(items), ok=s.ok, failed=s.failed,
         listing_problems=len(problems), partitions_reused=s.partitions_reused, wall_s=s.extract_s,
-        images_per_s=s.images_per_s, backend=backend, threads=threads)
+        images_per_s=s.images_per_s, backend=backend, threads=threads, stage_seconds=stages)
     if "computed" in manifest["images"]:  # rows kept from an earlier run vs computed now, as `verger run` counts
         manifest["images"]["computed"] = computed_ok
         manifest["images"]["reused"] = s.ok - computed_ok

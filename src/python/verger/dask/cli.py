@@ -36,7 +36,7 @@ def parser():
     e.add_argument("--weights", default="", help="Weights file replacing the spec's")
     e.add_argument("--backend", default="", choices=["", "opencv", "torch"], help="Inference backend replacing the spec's")
     e.add_argument("--device", default="", choices=["", "cpu", "cuda"], help="Device for --backend torch")
-    e.add_argument("--precision", default="", choices=["", "fp32", "bf16"], help="Precision for --backend torch")
+    e.add_argument("--precision", default="", choices=["", "fp32", "bf16", "int8"], help="Precision for --backend torch (int8: a quantized model)")
     e.add_argument("-b", "--batch", type=int, default=d["batch"], help=f"Images per forward pass (default {d['batch']})")
     e.add_argument("-t", "--threads", type=int, default=0,
                    help="Threads per worker task for decoding and inference (0 = the worker's cores; with "

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
-"""Report (not a test): does --precision bf16 change what the features are good for?
+"""Report (not a test): does reduced precision change what the features are good for?
 Extracts VGG16-fc2 features (random Keras-style weights via ONNX -> TorchScript) in
-fp32 and bf16 for fruits-360-10 (--train per class from Training, --test per class
-from Test), fits PCA(--components) + logistic regression on the training rows of
-each, and prints both test accuracies and the cosine similarity of the features.
+fp32 and each of --precisions for fruits-360-10 (--train per class from Training,
+--test per class from Test), fits PCA(--components) + logistic regression on the
+training rows of each, and prints the test accuracies and the cosine similarity of
+the features to fp32. int8 is calibrated (convert_vgg16.py --int8) on 64 photos of
+the whole Training folder; the Test photos are never seen by calibration.
 
-Usage: bf16_probe.py VERGER_BIN WORKDIR [--train 20] [--test 10] [--components 32]
+Usage: precision_probe.py VERGER_BIN WORKDIR [--precisions bf16,int8] [--train 20] [--test 10] [--components 32]
 """
 import argparse
 import csv
@@ -48,34 +50,44 @@ def main(argv):
     ap.add_argument("--train", type=int, default=20)
     ap.add_argument("--test", type=int, default=10)
     ap.add_argument("--components", type=int, default=32)
+    ap.add_argument("--precisions", default="bf16,int8")
     a = ap.parse_args(argv)
+    precisions = ["fp32"] + a.precisions.split(",")
     os.makedirs(a.work, exist_ok=True)
     onnx_path = os.path.join(a.work, "vgg16.onnx")
     if not os.path.exists(onnx_path):
         subprocess.run(["/usr/bin/python3", os.path.join(SRC, "scripts", "make_vgg16_onnx.py"), onnx_path], check=True)
+    weights = {p: onnx_path for p in precisions}
+    if "int8" in precisions:
+        weights["int8"] = os.path.join(a.work, "vgg16-int8.pt")
+        if not os.path.exists(weights["int8"]):
+            subprocess.run(["/usr/bin/python3", os.path.join(SRC, "scripts", "convert_vgg16.py"), onnx_path,
+                            weights["int8"], "--int8", os.path.join(DATA, "Training")], check=True)
     feats = {}
     for split, n in (("Training", a.train), ("Test", a.test)):
         link_subset(split, n, os.path.join(a.work, "in", split))
-        for precision in ("fp32", "bf16"):
+        for precision in precisions:
             out = os.path.join(a.work, f"{split}-{precision}")
             if os.path.exists(os.path.join(out, "manifest.json")):  # done by an earlier invocation
                 feats[split, precision] = table(out)
                 continue
             subprocess.run([a.verger, "extract", "-i", os.path.join(a.work, "in", split), "-o", out, "--overwrite",
-                            "--model", "vgg16", "--weights", onnx_path, "--backend", "torch", "--precision", precision,
+                            "--model", "vgg16", "--weights", weights[precision], "--backend", "torch", "--precision", precision,
                             "--format", "csv", "--batch", "16", "--threads", "2", "--progress", "none"], check=True,
                            env=dict(os.environ, XDG_CACHE_HOME=os.path.join(a.work, "cache")))
             feats[split, precision] = table(out)
-    for precision in ("fp32", "bf16"):
+    for precision in precisions:
         _, ytr, xtr = feats["Training", precision]
         _, yte, xte = feats["Test", precision]
         pca = PCA(a.components, random_state=0).fit(xtr)
         clf = LogisticRegression(max_iter=5000).fit(pca.transform(xtr), ytr)
         print(f"{precision}: PCA({a.components}) + logistic regression, {len(ytr)} train / {len(yte)} test images: "
               f"test accuracy {100 * clf.score(pca.transform(xte), yte):.1f}%")
-    x32, x16 = feats["Test", "fp32"][2], feats["Test", "bf16"][2]
-    cos = (x32 * x16).sum(1) / np.sqrt((x32 * x32).sum(1) * (x16 * x16).sum(1))
-    print(f"cosine bf16 vs fp32 on the test images: min {cos.min():.6f}, median {np.median(cos):.6f}")
+    x32 = feats["Test", "fp32"][2]
+    for precision in precisions[1:]:
+        x = feats["Test", precision][2]
+        cos = (x32 * x).sum(1) / np.sqrt((x32 * x32).sum(1) * (x * x).sum(1))
+        print(f"cosine {precision} vs fp32 on the test images: min {cos.min():.6f}, median {np.median(cos):.6f}")
     return 0
 
 
