@@ -147,6 +147,8 @@ def main(argv):
     ap.add_argument("--vgg-limit", type=int, default=500)
     ap.add_argument("--resnet-limit", type=int, default=1000)
     ap.add_argument("--limit", type=int, default=3000, help="images per e2e run for MobileNetV2")
+    ap.add_argument("--e2e-seconds", type=float, default=10,
+                    help="e2e runs use at least raw img/s x this many images (default 10)")
     ap.add_argument("--seed-images", type=int, default=40, help="images per seed-baseline run (VGG: a quarter)")
     ap.add_argument("--models", default="VGG16-fc2,ResNet50,MobileNetV2")
     ap.add_argument("--out", default=None)
@@ -179,6 +181,7 @@ def main(argv):
                 rows.append([model, precision, batch, raw_ips] + [None] * 9)
                 continue
             n = {"VGG16-fc2": args.vgg_limit, "ResNet50": args.resnet_limit}.get(model, args.limit)
+            n = max(n, int(raw_ips * args.e2e_seconds))  # faster precisions need more images for a steady rate
             n0 = max(2 * batch, n // 5)
             full, steady = [], []
             for _ in range(args.reps):
