@@ -2,15 +2,18 @@
 """A Keras-style VGG16 ONNX (scripts/make_vgg16_onnx.py, random weights) converted by
 convert_vgg16.py gives the same fc2 features as OpenCV DNN on the ONNX: directly
 (TorchScript vs cv2.dnn) and through `verger extract --backend torch|opencv` on photos."""
-import csv
 import glob
 import os
 import subprocess
+import sys
 import tempfile
 
 import cv2
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
+from verger_test_util import read_feature_csvs  # noqa: E402
 
 
 def rel_err(a, b):
@@ -18,12 +21,8 @@ def rel_err(a, b):
 
 
 def read_csv_rows(out):
-    rows = {}
-    for path in glob.glob(os.path.join(out, "features", "*", "*.csv")):
-        with open(path) as f:
-            for r in list(csv.reader(f))[1:]:
-                rows[r[0]] = np.array(r[2:], np.float32)
-    return rows
+    """{path: float32 feature vector} of a CSV extraction."""
+    return {k: np.array(v, np.float32) for k, (_, v) in read_feature_csvs(out)[0].items()}
 
 
 def main():

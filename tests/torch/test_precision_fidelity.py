@@ -11,7 +11,6 @@ of Keras/ONNX weights (calibration is an explicit step).
 
 Usage: test_precision_fidelity.py bf16|int8
 """
-import csv
 import glob
 import os
 import subprocess
@@ -20,14 +19,13 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "e2e"))
+from verger_test_util import read_feature_csvs  # noqa: E402
+
 
 def rows(out):
-    got = {}
-    for path in glob.glob(os.path.join(out, "features", "*", "*.csv")):
-        with open(path) as f:
-            for r in list(csv.reader(f))[1:]:
-                got[r[0]] = np.array(r[2:], np.float64)
-    return got
+    """{path: float64 feature vector} of a CSV extraction."""
+    return {k: np.array(v, np.float64) for k, (_, v) in read_feature_csvs(out)[0].items()}
 
 
 def extract(inp, out, weights, precision, env):
