@@ -21,8 +21,11 @@ function(verger_library name)
     if(tests)
       add_executable(${name}_test ${tests})
       target_link_libraries(${name}_test PRIVATE verger_${name} ${ARG_TEST_DEPS} GTest::gtest_main GTest::gmock)
+      # Tests that run the checkout's helper scripts find them here (__FILE__ is
+      # relative when ccache rewrites paths).
+      target_compile_definitions(${name}_test PRIVATE VERGER_TEST_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
       gtest_discover_tests(${name}_test TEST_PREFIX "${name}." DISCOVERY_TIMEOUT 60
-                           PROPERTIES ENVIRONMENT "VERGER_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared")
+                           PROPERTIES ENVIRONMENT "VERGER_SHARED_DIR=${PROJECT_SOURCE_DIR}/../shared" LABELS unit)
     endif()
   endif()
 endfunction()

@@ -164,7 +164,7 @@ TEST(AwsRegionAndEndpoint, FollowTheAwsOrder) {
 class ImdsServer {
  public:
   explicit ImdsServer(int ttl_seconds) {
-    fs::path script = fs::path(__FILE__).parent_path() / "../../tests/s3/imds_server.py";
+    fs::path script = fs::path(VERGER_TEST_SOURCE_DIR) / "tests/s3/imds_server.py";
     int fds[2];
     if (pipe(fds) != 0) return;
     pid_ = fork();
