@@ -30,7 +30,7 @@ int main(int argc, char** argv) {
       "-> CNN forward pass in batches -> feature rows per label and partition -> manifest.\n"
       "Run `verger <command> --help` for a command's options."};
   app.require_subcommand(1);
-  app.set_version_flag("--version", "verger 0.1.0");
+  app.set_version_flag("--version", "verger " VERGER_VERSION);
   Action action;
   const std::string command_line = CommandLine(argc, argv);
   AddExtractCommand(app, action, command_line);

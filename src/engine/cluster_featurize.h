@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "image/decode.h"
 #include "model/backend.h"
 #include "model/model_spec.h"
 
@@ -21,7 +22,7 @@ struct FeaturizerOptions {
   std::string weights;                // replaces the spec's weights file
   int batch = 16;
   int threads = 0;                    // decode workers and backend threads; 0 = all cores
-  int64_t max_pixels = 178956970;
+  int64_t max_pixels = kDefaultMaxPixels;
 };
 
 // One image: `bytes` when non-empty, else the local file at `path`. `name`

@@ -29,7 +29,7 @@ struct ExtractOptions {
   bool resume = false;                    // keep complete partitions and unchanged images' rows of an
                                           // earlier run (RowReuse), compute the rest
   int64_t max_errors = -1;                // -1 = unlimited
-  int64_t max_pixels = 178956970;         // decompression-bomb guard
+  int64_t max_pixels = kDefaultMaxPixels; // decompression-bomb guard
   bool write_pca_stats = false;           // per-partition PCA statistics (for `run`)
   StoreOptions store;
   Progress::Mode progress = Progress::Mode::kAuto;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/image_listing.h"
+#include "image/decode.h"
 #include "engine/progress.h"
 #include "engine/stage_seconds.h"
 #include "io/object_store.h"
@@ -32,7 +33,7 @@ struct ExtractorConfig {
   int threads = 0;                    // 0 = all cores
   int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
   std::vector<std::string> formats = {"parquet"};
-  int64_t max_pixels = 178956970;
+  int64_t max_pixels = kDefaultMaxPixels;
   bool write_pca_stats = false;
 };
 

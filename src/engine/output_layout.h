@@ -17,7 +17,7 @@
 
 namespace verger {
 
-inline constexpr const char* kVergerVersion = "0.1.0";
+inline constexpr const char* kVergerVersion = VERGER_VERSION;  // project(VERSION) in CMakeLists.txt
 inline constexpr std::string_view kFeaturesDataset = "features";
 inline constexpr std::string_view kReducedDataset = "reduced";
 inline constexpr const char* kManifestKey = "manifest.json";

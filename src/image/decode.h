@@ -19,11 +19,14 @@ struct RgbImage {
   std::vector<uint8_t> pixels;
 };
 
+// Pillow's DecompressionBombError threshold (2 * Image.MAX_IMAGE_PIXELS): the
+// one default for every --max-pixels / max_pixels in the CLI and the bindings.
+inline constexpr int64_t kDefaultMaxPixels = 178956970;
+
 struct DecodeOptions {
   // Images with more than this many pixels (width*height) are refused from
-  // the header, before any pixel memory is allocated. The default is Pillow's
-  // DecompressionBombError threshold (2 * Image.MAX_IMAGE_PIXELS).
-  int64_t max_pixels = 178956970;
+  // the header, before any pixel memory is allocated.
+  int64_t max_pixels = kDefaultMaxPixels;
 };
 
 // Decodes a JPEG or PNG image. The format is sniffed from the magic bytes,

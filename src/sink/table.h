@@ -45,7 +45,7 @@ class TableFormat {
                                       const std::string& what) const = 0;
 };
 
-// "csv", "npy" (and "parquet" when built with DuckDB). InvalidArgument names
+// "csv", "npy", "parquet" (DuckDB is a required dependency). InvalidArgument names
 // the accepted values.
 Result<std::unique_ptr<TableFormat>> MakeTableFormat(const std::string& name);
 std::vector<std::string> AvailableTableFormats();
