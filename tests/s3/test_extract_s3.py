@@ -20,7 +20,7 @@ from rgw import SOURCE_DIR, Gateway, Server, run
 s3_copy, verger = sys.argv[1], os.environ["VERGER_BIN"]
 images = os.path.join(os.environ["VERGER_SHARED_DIR"], "datasets/fruits-360-10/Test")
 VARYING = {"command", "created", "input", "output", "wall_time_s", "images_per_s", "images_per_hour_per_vcpu",
-           "stage_seconds", "store_retries"}
+           "stage_seconds", "store_retries", "timeline"}
 
 
 def files(root):
