@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <span>
 
 #include "core/file_util.h"
 #include "engine/image_listing.h"
@@ -127,7 +128,7 @@ std::string LineSvg(const std::vector<std::pair<double, double>>& points, const 
     svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="3" fill="#1f77b4"/>)", X(x), Y(y));
   svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" text-anchor="middle" font-size="13">{}</text>)",
                      (left + width - right) / 2, height - 8, Html(xlabel));
-  svg += fmt::format(R"(<text x="14" y="{0:.1f}" text-anchor="middle" font-size="13" transform="rotate(-90 14 {0:.1f})">{1}</text>)",
+  svg += fmt::format(R"svg(<text x="14" y="{0:.1f}" text-anchor="middle" font-size="13" transform="rotate(-90 14 {0:.1f})">{1}</text>)svg",
                      (top + height - bottom) / 2, Html(ylabel));
   return svg + "</svg>";
 }

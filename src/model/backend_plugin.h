@@ -19,21 +19,19 @@
 
 extern "C" {
 // Returns VERGER_BACKEND_PLUGIN_ABI as the plugin was built.
-int verger_backend_plugin_abi();
+__attribute__((visibility("default"))) int verger_backend_plugin_abi();
 // Creates the plugin's backend for `spec` into *out (an error Status on failure).
-void verger_create_backend(const verger::ModelSpec& spec, const verger::BackendOptions& options,
+__attribute__((visibility("default"))) void verger_create_backend(const verger::ModelSpec& spec, const verger::BackendOptions& options,
                            verger::Result<std::unique_ptr<verger::InferenceBackend>>* out);
 }
 
 // Defines both symbols of a plugin whose factory is `factory`.
-#define VERGER_DEFINE_BACKEND_PLUGIN(factory)                                                              \
-  extern "C" __attribute__((visibility("default"))) int verger_backend_plugin_abi() {                      \
-    return VERGER_BACKEND_PLUGIN_ABI;                                                                       \
-  }                                                                                                         \
-  extern "C" __attribute__((visibility("default"))) void verger_create_backend(                            \
-      const verger::ModelSpec& spec, const verger::BackendOptions& options,                                 \
-      verger::Result<std::unique_ptr<verger::InferenceBackend>>* out) {                                     \
-    *out = factory(spec, options);                                                                          \
+#define VERGER_DEFINE_BACKEND_PLUGIN(factory)                                                      \
+  extern "C" int verger_backend_plugin_abi() { return VERGER_BACKEND_PLUGIN_ABI; }                  \
+  extern "C" void verger_create_backend(const verger::ModelSpec& spec,                               \
+                                        const verger::BackendOptions& options,                       \
+                                        verger::Result<std::unique_ptr<verger::InferenceBackend>>* out) { \
+    *out = factory(spec, options);                                                                   \
   }
 
 namespace verger {

@@ -28,7 +28,7 @@ py::array_t<float> Features(Featurizer& f, const py::sequence& items) {
       auto a = py::reinterpret_borrow<py::array>(item);
       inputs[i].name = "input[" + std::to_string(i) + "] (" + std::to_string(a.shape(0)) + "x" +
                        std::to_string(a.shape(1)) + "x" + std::to_string(a.shape(2)) + " array)";
-      if (!a.dtype().is(py::dtype::of<uint8_t>()) || a.shape(2) != 3 || a.shape(0) < 1 || a.shape(1) < 1)
+      if (a.dtype().kind() != 'u' || a.itemsize() != 1 || a.shape(2) != 3 || a.shape(0) < 1 || a.shape(1) < 1)
         throw py::type_error(inputs[i].name + ": decoded images must be height x width x 3 uint8 RGB arrays, got dtype " +
                              std::string(py::str(a.dtype())) + "; encoded files go in as bytes");
       auto contiguous = py::array_t<uint8_t, py::array::c_style>::ensure(a);

@@ -3,6 +3,7 @@
 // Pure functions of their inputs; thread-safe; output is deterministic.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
