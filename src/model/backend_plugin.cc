@@ -5,6 +5,7 @@
 #include <malloc.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -33,7 +34,8 @@ std::vector<std::string> LinkerSearchPath() {
   auto* info_list = reinterpret_cast<Dl_serinfo*>(buffer.data());
   *info_list = size;
   if (dlinfo(self, RTLD_DI_SERINFO, info_list) != 0) return dirs;
-  for (unsigned i = 0; i < info_list->dls_cnt; ++i) dirs.emplace_back(info_list->dls_serpath[i].dls_name);
+  for (unsigned i = 0; i < info_list->dls_cnt; ++i)
+    dirs.push_back(std::filesystem::path(info_list->dls_serpath[i].dls_name).lexically_normal().string());
   return dirs;
 }
 
@@ -49,7 +51,8 @@ Result<Factory> LoadFactory(const std::string& name) {
   const std::string target = explicit_dir ? std::string(dir) + "/" + file : file;
   void* handle = dlopen(target.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
-    const char* why = dlerror();
+    const char* error = dlerror();
+    const std::string why = error != nullptr ? error : "unknown error";  // copied: the next dl* call reuses it
     std::string searched;
     if (explicit_dir) {
       searched = std::string(dir) + " ($VERGER_PLUGIN_DIR)";
@@ -58,7 +61,7 @@ Result<Factory> LoadFactory(const std::string& name) {
       if (searched.empty()) searched = "the dynamic linker's path";
     }
     return Status::Unsupported("backend " + name + ": cannot load its plugin " + file + " (searched " + searched +
-                               "): " + (why ? why : "unknown error") +
+                               "): " + why +
                                "; reinstall verger (scripts/setup) or set VERGER_PLUGIN_DIR to the folder holding " +
                                file);
   }

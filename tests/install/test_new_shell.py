@@ -70,7 +70,7 @@ def main():
         cwd = [None]
 
         def sh(argv, **kw):
-            return subprocess.run(argv, cwd=cwd[0], env=kw.pop("env", env), capture_output=True, text=True, **kw)
+            return subprocess.run(argv, cwd=cwd[0], env=kw.pop("env", env), capture_output=True, text=True, errors="replace", **kw)
 
         blocks = readme_blocks()
         check(len(blocks) >= 2 and blocks[0][0][:2] == ["verger", "run"], blocks)

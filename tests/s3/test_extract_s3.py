@@ -95,6 +95,16 @@ with Gateway() as gw, tempfile.TemporaryDirectory(prefix="verger-s3-e2e-") as tm
         sys.exit("the S3 manifest does not account for all 1,609 objects: %s" % m_s3["images"])
     print("ok: %d feature files identical, %d images" % (len(features), m_s3["images"]["ok"]))
 
+    # `verger report` reads an S3 output as it reads a local one.
+    page = os.path.join(tmp, "s3-report.html")
+    check(run([verger, "report", "s3://verger-e2e/output", "--s3-endpoint", endpoint, "--html", page], env),
+          "verger report of the S3 output")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    labels = sorted(os.listdir(images))
+    if not all('data-label="%s"' % label in html for label in labels) or "s3://verger-e2e/output" not in html:
+        sys.exit("the S3 report does not list every label and the output")
+
     # Through a proxy that fails a quarter of the requests: same features, retries reported.
     stats = os.path.join(tmp, "proxy-stats.json")
     proxy = [sys.executable, os.path.join(SOURCE_DIR, "tests/s3/faulty_proxy.py"), "--upstream", endpoint,
