@@ -25,6 +25,7 @@ std::string CommandLine(int argc, char** argv);
 void AddExtractCommand(CLI::App& app, Action& action, const std::string& command_line);
 void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_line);
 void AddInspectCommand(CLI::App& app, Action& action);
+void AddReportCommand(CLI::App& app, Action& action);
 
 // Options shared by every command that extracts (extract, run).
 void AddExtractOptions(CLI::App* cmd, ExtractOptions& options, std::string& progress);

@@ -1,9 +1,5 @@
 // verger command-line entry point. Exceptions stop here: the library speaks
 // Status, this file turns it into messages and exit codes.
-#include <malloc.h>
-
-#include <unistd.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -11,18 +7,6 @@
 #include "cli/commands.h"
 
 int main(int argc, char** argv) {
-  // Inference frees and re-allocates tens of MB per layer; by default glibc
-  // hands such blocks back to the kernel each time and the page faults cost
-  // up to 3x at batch 32 (docs/benchmarks.md). Keep them in the heap.
-  mallopt(M_MMAP_MAX, 0);
-  mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  // LibTorch's OpenMP workers spin between layers by default, starving the
-  // decode threads (and anything else) on a small machine: 4x slower when
-  // cores are shared. libgomp reads the policy only when it loads, so set
-  // it and restart once.
-  if (std::getenv("OMP_WAIT_POLICY") == nullptr && setenv("OMP_WAIT_POLICY", "PASSIVE", 1) == 0) {
-    execv("/proc/self/exe", argv);  // returns only on failure: then run as we are
-  }
   using namespace verger::cli;
   CLI::App app{
       "verger: turn large image collections into compact feature tables.\n"
@@ -36,6 +20,7 @@ int main(int argc, char** argv) {
   AddExtractCommand(app, action, command_line);
   AddPcaCommands(app, action, command_line);
   AddInspectCommand(app, action);
+  AddReportCommand(app, action);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -12,10 +12,21 @@ namespace verger {
 
 namespace {
 
-// The ImageLoader's per-image steps, on bytes already in memory.
+// The ImageLoader's per-image steps, on bytes already in memory (encoded,
+// or decoded pixels when `in` gives a size).
 Status Preprocess(const ModelSpec& spec, const DecodeOptions& decode, std::span<const uint8_t> bytes,
-                  const std::string& name, float* dst) {
-  VERGER_ASSIGN_OR_RETURN(RgbImage img, DecodeImage(bytes, name, decode));
+                  const FeaturizeInput& in, float* dst) {
+  RgbImage img;
+  if (in.width > 0 && in.height > 0) {
+    if (bytes.size() != size_t{3} * in.width * in.height)
+      return Status::InvalidArgument(in.name + ": " + std::to_string(bytes.size()) + " bytes for a " +
+                                     std::to_string(in.height) + "x" + std::to_string(in.width) + "x3 image");
+    img.width = in.width;
+    img.height = in.height;
+    img.pixels.assign(bytes.begin(), bytes.end());
+  } else {
+    VERGER_ASSIGN_OR_RETURN(img, DecodeImage(bytes, in.name, decode));
+  }
   if (img.width != spec.input_width || img.height != spec.input_height)
     img = ResizeLikePillow(img, spec.input_width, spec.input_height, spec.resize_filter);
   NormalizeToChw(img, spec.normalization, spec.color_order, dst);
@@ -63,7 +74,7 @@ Status Featurizer::Features(const std::vector<FeaturizeInput>& inputs, float* ou
           owned = std::move(read).value();
           bytes = owned;
         }
-        status[j] = Preprocess(spec_, decode, bytes, in.name, batch_in_.data() + j * tensor);
+        status[j] = Preprocess(spec_, decode, bytes, in, batch_in_.data() + j * tensor);
       }
     };
     const int64_t workers = std::min<int64_t>(threads_, k);

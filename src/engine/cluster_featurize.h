@@ -26,11 +26,13 @@ struct FeaturizerOptions {
 };
 
 // One image: `bytes` when non-empty, else the local file at `path`. `name`
-// labels errors (the path, or e.g. "input[3]").
+// labels errors (the path, or e.g. "input[3]"). With width and height set,
+// `bytes` are already decoded pixels: height x width x 3 RGB, row-major.
 struct FeaturizeInput {
   std::string name;
   std::string path;
   std::span<const uint8_t> bytes;  // not owned; must outlive the call
+  int width = 0, height = 0;       // > 0: `bytes` are decoded RGB pixels
 };
 
 class Featurizer {

@@ -163,6 +163,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   summary.output_uri = output->uri();
 
   json partitions_json = json::array();
+  json timeline = json::array();  // when each computed partition ran, for images/s over time (verger report)
   int64_t processed_ok = 0;
   Progress progress("extract", n, o.progress);
   for (const auto& part : plan) {
@@ -181,6 +182,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       for (const auto& e : marker["errors"]) errors.push_back({e["key"], e["reason"]});
       progress.Advance(ok, failed);
     } else {
+      const double started_at = UnixSeconds();
       const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - static_cast<int64_t>(errors.size()));
       VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor->RunPartition(*input, *output, items, part.index, &progress, budget,
                                                                            reuse.get()));
@@ -192,6 +194,8 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       summary.stages += r.stages;
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
       marker = std::move(r.marker);
+      timeline.push_back({{"partition", part.index}, {"images", r.ok + r.failed - r.reused},
+                          {"started_at", started_at}, {"finished_at", UnixSeconds()}});
     }
     summary.ok += ok;
     summary.failed += failed;
@@ -234,6 +238,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.output_retries = ObjectStoreRetries(*output);
   summary.store_retries = info.input_retries + info.output_retries;
   json manifest = FeaturesManifest(info, std::move(partitions_json));
+  manifest["timeline"] = std::move(timeline);
   VERGER_RETURN_IF_ERROR(WriteJson(*output, kManifestKey, manifest));
   return summary;
 }

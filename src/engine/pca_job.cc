@@ -183,7 +183,9 @@ Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model,
                        const ScatterSample& sample) {
   std::vector<std::string> pictures = {"pca/explained_variance.svg"};
   if (model.components() >= 2 && !sample.pc1.empty()) {
-    VERGER_ASSIGN_OR_RETURN(std::string svg, ScatterSvg(sample.pc1, sample.pc2, sample.labels));
+    VERGER_ASSIGN_OR_RETURN(std::string svg, ScatterSvg(sample.pc1, sample.pc2, sample.labels,
+                                                           model.explained_variance_ratio()[0],
+                                                           model.explained_variance_ratio()[1]));
     VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/scatter_pc1_pc2.svg", Bytes(svg)));
     pictures.push_back("pca/scatter_pc1_pc2.svg");
   }

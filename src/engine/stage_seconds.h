@@ -25,6 +25,11 @@ struct StageSeconds {
   std::string ToString() const;
 };
 
+// Wall-clock time as Unix seconds (for timestamps that compare across machines).
+inline double UnixSeconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 // Seconds since `start` on the steady clock.
 inline double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

@@ -1,8 +1,7 @@
 #include "model/backend.h"
 
-#include "model/opencv_backend.h"
-#include "model/torch_backend.h"
-#include "model/torch_convert.h"
+#include "model/backend_plugin.h"
+#include "model/weights_kind.h"
 
 namespace verger {
 
@@ -13,7 +12,7 @@ std::string EffectiveBackend(const ModelSpec& spec) {
 }
 
 Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, const BackendOptions& options) {
-  if (spec.backend == "torch") return CreateTorchBackend(spec, options);
+  if (spec.backend == "torch") return CreatePluginBackend("torch", spec, options);
   if (spec.format != "onnx") {
     return Status::Unsupported("model " + spec.name + ": weights format '" + spec.format + "' needs backend torch");
   }
@@ -22,7 +21,7 @@ Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, c
       return Status::Unsupported("model " + spec.name + ": the opencv backend runs only device cpu, precision fp32 (got " +
                                  spec.device + ", " + spec.precision + "); use --backend torch");
     }
-    return CreateOpenCvBackend(spec, options);
+    return CreatePluginBackend("opencv", spec, options);
   }
   return Status::Unsupported("model " + spec.name + ": unknown backend '" + spec.backend + "' (opencv or torch)");
 }

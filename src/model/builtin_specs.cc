@@ -1,6 +1,6 @@
 #include "model/builtin_specs.h"
 
-#include <cstdlib>
+#include "model/data_dir.h"
 
 namespace verger {
 namespace {
@@ -66,10 +66,6 @@ std::optional<ModelSpec> BuiltinSpec(const std::string& name) {
 
 std::vector<std::string> BuiltinModelNames() { return {"mobilenetv2", "squeezenet", "vgg16"}; }
 
-std::string ModelsDir() {
-  const char* env = std::getenv("VERGER_MODELS_DIR");
-  if (env != nullptr && *env != '\0') return env;
-  return VERGER_DEFAULT_MODELS_DIR;
-}
+std::string ModelsDir() { return DataDir("VERGER_MODELS_DIR", "models", VERGER_DEFAULT_MODELS_DIR); }
 
 }  // namespace verger

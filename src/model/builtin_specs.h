@@ -13,8 +13,10 @@ namespace verger {
 // (LoadModelSpec resolves it), or nullopt if `name` is no built-in.
 std::optional<ModelSpec> BuiltinSpec(const std::string& name);
 
-// Folder holding the shipped networks: $VERGER_MODELS_DIR, else the
-// compile-time VERGER_DEFAULT_MODELS_DIR.
+// Folder holding the shipped networks: $VERGER_MODELS_DIR; else
+// <prefix>/share/verger/models of the installation this code runs from;
+// else (a build tree) the compile-time VERGER_DEFAULT_MODELS_DIR
+// (DataDir).
 std::string ModelsDir();
 
 }  // namespace verger

@@ -236,8 +236,8 @@ Result<ModelSpec> LoadModelSpec(const std::string& name_or_path, const std::stri
       spec.weights = Absolute(dir / spec.weights);
       Status st = CheckWeightsFile(who, spec.weights);
       if (!st.ok()) {
-        return Status(st.code(), st.message() + " (models folder: $VERGER_MODELS_DIR, else " +
-                                     std::string(VERGER_DEFAULT_MODELS_DIR) + ")");
+        return Status(st.code(), st.message() + " (models folder " + dir.string() +
+                                     "; set $VERGER_MODELS_DIR to use another)");
       }
       return spec;
     }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/hash.h"
+#include "model/data_dir.h"
 #include "model/mapped_file.h"
 
 extern char** environ;
@@ -45,17 +46,6 @@ Status RunProcess(const std::vector<std::string>& args, const std::string& what)
 
 }  // namespace
 
-Result<WeightsKind> SniffWeights(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::IOError("weights " + path + ": cannot open");
-  char head[8] = {};
-  in.read(head, sizeof head);
-  if (in.gcount() >= 4 && std::memcmp(head, "PK\x03\x04", 4) == 0) return WeightsKind::kTorchScript;
-  if (in.gcount() == 8 && std::memcmp(head, "\x89HDF\r\n\x1a\n", 8) == 0) return WeightsKind::kHdf5;
-  if (fs::path(path).extension() == ".onnx") return WeightsKind::kOnnx;
-  return WeightsKind::kUnknown;
-}
-
 std::string TorchCacheDir() {
   std::string base = EnvOr("XDG_CACHE_HOME", "");
   if (base.empty()) base = EnvOr("HOME", "/tmp") + "/.cache";
@@ -88,7 +78,7 @@ Result<std::string> TorchScriptFor(const ModelSpec& spec) {
   if (fs::is_regular_file(out, ec)) return out.string();
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError(who + ": cannot create cache folder " + dir.string() + ": " + ec.message());
-  const std::string script = EnvOr("VERGER_SCRIPTS_DIR", VERGER_SOURCE_SCRIPTS_DIR) + "/convert_vgg16.py";
+  const std::string script = DataDir("VERGER_SCRIPTS_DIR", "scripts", VERGER_SOURCE_SCRIPTS_DIR) + "/convert_vgg16.py";
   // A private temporary name per process: the script renames atomically onto it, we rename onto `out`.
   const fs::path tmp = dir / ("vgg16-" + digest + ".pt." + std::to_string(getpid()));
   VERGER_RETURN_IF_ERROR(

@@ -8,15 +8,9 @@
 
 #include "core/status.h"
 #include "model/model_spec.h"
+#include "model/weights_kind.h"
 
 namespace verger {
-
-enum class WeightsKind { kTorchScript, kHdf5, kOnnx, kUnknown };
-
-// Sniffs the first bytes of `path` (zip = TorchScript, HDF5 signature,
-// else a protobuf = ONNX when the name ends in .onnx). IOError naming the
-// path if it cannot be read.
-Result<WeightsKind> SniffWeights(const std::string& path);
 
 // Folder of converted models: $XDG_CACHE_HOME/verger, else ~/.cache/verger.
 std::string TorchCacheDir();
@@ -25,8 +19,8 @@ std::string TorchCacheDir();
 // weights: spec.weights itself. A VGG16 spec (feature_dim 4096) with .h5 or
 // ONNX weights: <TorchCacheDir()>/vgg16-<sha256 of the file>.pt, created
 // (atomically) by running /usr/bin/python3 (or $VERGER_PYTHON) on
-// convert_vgg16.py from $VERGER_SCRIPTS_DIR, else the source tree's
-// scripts/. Precision int8 needs a quantized TorchScript: .h5/ONNX weights
+// convert_vgg16.py from $VERGER_SCRIPTS_DIR, else the installation's
+// share/verger/scripts, else the source tree's scripts/ (DataDir). Precision int8 needs a quantized TorchScript: .h5/ONNX weights
 // are Unsupported (calibration is a deliberate step; the message says how).
 // Anything else is Unsupported, naming the spec and the file.
 // Thread-safe; concurrent conversions of one file both succeed.

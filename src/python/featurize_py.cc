@@ -23,7 +23,21 @@ py::array_t<float> Features(Featurizer& f, const py::sequence& items) {
   py::object fspath = py::module_::import("os").attr("fspath");
   for (size_t i = 0; i < n; ++i) {
     py::handle item = items[i];
-    if (py::isinstance<py::str>(item) || py::hasattr(item, "__fspath__")) {
+    if (py::isinstance<py::array>(item) && py::reinterpret_borrow<py::array>(item).ndim() == 3) {
+      // A decoded image: H x W x 3 uint8 RGB (as numpy.asarray(PIL image) gives).
+      auto a = py::reinterpret_borrow<py::array>(item);
+      inputs[i].name = "input[" + std::to_string(i) + "] (" + std::to_string(a.shape(0)) + "x" +
+                       std::to_string(a.shape(1)) + "x" + std::to_string(a.shape(2)) + " array)";
+      if (a.dtype().kind() != 'u' || a.itemsize() != 1 || a.shape(2) != 3 || a.shape(0) < 1 || a.shape(1) < 1)
+        throw py::type_error(inputs[i].name + ": decoded images must be height x width x 3 uint8 RGB arrays, got dtype " +
+                             std::string(py::str(a.dtype())) + "; encoded files go in as bytes");
+      auto contiguous = py::array_t<uint8_t, py::array::c_style>::ensure(a);
+      views.push_back(contiguous.request());
+      const auto& v = views.back();
+      inputs[i].bytes = {static_cast<const uint8_t*>(v.ptr), static_cast<size_t>(v.size)};
+      inputs[i].height = static_cast<int>(a.shape(0));
+      inputs[i].width = static_cast<int>(a.shape(1));
+    } else if (py::isinstance<py::str>(item) || py::hasattr(item, "__fspath__")) {
       inputs[i].path = py::str(fspath(item));
       inputs[i].name = inputs[i].path;
     } else if (PyObject_CheckBuffer(item.ptr())) {
@@ -34,7 +48,8 @@ py::array_t<float> Features(Featurizer& f, const py::sequence& items) {
       if (inputs[i].bytes.empty())
         ThrowStatus(Status::Corrupt(inputs[i].name + ": empty image data"));
     } else {
-      throw py::type_error("input " + std::to_string(i) + ": expected a path (str/os.PathLike) or bytes, got " +
+      throw py::type_error("input " + std::to_string(i) +
+                           ": expected a path (str/os.PathLike), encoded bytes or an HxWx3 uint8 array, got " +
                            std::string(py::str(item.get_type().attr("__name__"))));
     }
   }
@@ -65,7 +80,8 @@ struct Dataset {
   int64_t dim = 0;
 };
 
-Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset) {
+// partition < 0: every partition; else only the one with that index.
+Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset, int64_t partition) {
   VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(store));
   json partitions, formats;
   if (dataset == "features") {
@@ -83,6 +99,7 @@ Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset
   Dataset d;
   d.dim = dataset == "features" ? manifest["feature_dim"].get<int64_t>() : manifest["pca"]["components"].get<int64_t>();
   for (const auto& p : partitions) {
+    if (partition >= 0 && p["index"].get<int64_t>() != partition) continue;
     for (const auto& [base, label] : TableKeys(p, *format, dataset)) {
       std::vector<std::vector<uint8_t>> files;
       for (const auto& suffix : format->suffixes()) {
@@ -121,15 +138,16 @@ void BindFeaturize(py::module_& m) {
 
   m.def(
       "read_dataset",
-      [](const PyStore& s, const std::string& dataset) {
-        Dataset d = Unwrap(NoGil([&] { return ReadDataset(*s.store, dataset); }));
+      [](const PyStore& s, const std::string& dataset, int64_t partition) {
+        Dataset d = Unwrap(NoGil([&] { return ReadDataset(*s.store, dataset, partition); }));
         py::array_t<float> values({static_cast<py::ssize_t>(d.paths.size()), static_cast<py::ssize_t>(d.dim)});
         std::copy(d.values.begin(), d.values.end(), values.mutable_data());
         return py::make_tuple(d.paths, d.labels, values);
       },
-      py::arg("store"), py::arg("dataset") = "features",
+      py::arg("store"), py::arg("dataset") = "features", py::arg("partition") = -1,
       "(paths, labels, N x D float32) of an output's features or reduced rows, in manifest order\n"
-      "(partition, then label), read with the first format listed in the manifest");
+      "(partition, then label), read with the first format listed in the manifest; partition >= 0:\n"
+      "only the partition with that index");
 }
 
 }  // namespace verger::python

@@ -15,7 +15,11 @@ constexpr const char* kPalette[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", 
                                     "#7f7f7f", "#bcbd22", "#17becf", "#aec7e8", "#ffbb78", "#98df8a", "#ff9896",
                                     "#c5b0d5", "#c49c94", "#f7b6d2", "#c7c7c7", "#dbdb8d", "#9edae5"};
 constexpr size_t kPaletteSize = sizeof(kPalette) / sizeof(kPalette[0]);
-constexpr size_t kMaxLegendEntries = 30;
+// Legend entries at the right of the plot up to this many; more go below it, in columns.
+constexpr size_t kSideLegendMax = 24;
+constexpr double kLegendRow = 18;
+// Average advance of a 12 px sans-serif character, generous so names are never clipped.
+constexpr double kCharWidth = 7.2;
 
 std::string XmlEscape(const std::string& s) {
   std::string out;
@@ -98,6 +102,12 @@ void Axes(std::string& svg, const Frame& f, const std::vector<double>& xticks, c
                      (px0 + px1) / 2, 24.0, XmlEscape(title));
 }
 
+double TextWidth(const std::string& s) {
+  size_t chars = 0;  // UTF-8: count code points, not bytes
+  for (unsigned char c : s) chars += (c & 0xC0) != 0x80;
+  return static_cast<double>(chars) * kCharWidth;
+}
+
 std::string Header(double width, double height) {
   return fmt::format(
       "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
@@ -175,8 +185,37 @@ std::string ExplainedVarianceSvg(const PcaModel& model) {
   return ExplainedVarianceSvg(ratios, model.components());
 }
 
+std::string CategoryColour(size_t index, size_t count) {
+  if (count <= kPaletteSize) return kPalette[index];
+  // Many categories: hues a golden angle apart, cycling through three
+  // lightness and two saturation levels, so neighbours in the sorted order
+  // differ strongly and no colour repeats up to hundreds of labels.
+  const double hue = std::fmod(static_cast<double>(index) * 137.50776405, 360.0);
+  const double lightness = (index % 3 == 0) ? 0.42 : (index % 3 == 1 ? 0.58 : 0.32);
+  const double saturation = (index / 3) % 2 == 0 ? 0.85 : 0.6;
+  // HSL -> RGB.
+  const double c = (1 - std::fabs(2 * lightness - 1)) * saturation;
+  const double hp = hue / 60.0;
+  const double x = c * (1 - std::fabs(std::fmod(hp, 2.0) - 1));
+  double r = 0, g = 0, b = 0;
+  if (hp < 1) r = c, g = x;
+  else if (hp < 2) r = x, g = c;
+  else if (hp < 3) g = c, b = x;
+  else if (hp < 4) g = x, b = c;
+  else if (hp < 5) r = x, b = c;
+  else r = c, b = x;
+  const double m = lightness - c / 2;
+  auto byte = [&](double v) { return static_cast<int>(std::lround(std::clamp(v + m, 0.0, 1.0) * 255)); };
+  return fmt::format("#{:02x}{:02x}{:02x}", byte(r), byte(g), byte(b));
+}
+
+std::string AxisTitle(const char* name, double ratio) {
+  if (!(ratio >= 0)) return name;
+  return fmt::format("{} ({:.1f}% of variance)", name, 100 * ratio);
+}
+
 Result<std::string> ScatterSvg(const std::vector<float>& pc1, const std::vector<float>& pc2,
-                               const std::vector<std::string>& labels) {
+                               const std::vector<std::string>& labels, double pc1_ratio, double pc2_ratio) {
   if (pc1.size() != pc2.size() || (!labels.empty() && labels.size() != pc1.size()))
     return Status::InvalidArgument("PCA scatter plot: " + std::to_string(pc1.size()) + " PC1 values, " +
                                    std::to_string(pc2.size()) + " PC2 values and " + std::to_string(labels.size()) +
@@ -192,10 +231,16 @@ Result<std::string> ScatterSvg(const std::vector<float>& pc1, const std::vector<
   for (int64_t i : rows)
     if (std::isfinite(pc1[i]) && std::isfinite(pc2[i])) kept.push_back(i);
 
-  std::map<std::string, size_t> colour;  // label -> palette index, sorted
-  for (const auto& l : labels) colour.emplace(l, 0);
-  size_t next = 0;
-  for (auto& [label, idx] : colour) idx = next++ % kPaletteSize;
+  std::map<std::string, std::string> colour;  // label -> colour, labels sorted
+  for (const auto& l : labels) colour.emplace(l, "");
+  double longest = 0;
+  {
+    size_t next = 0;
+    for (auto& [label, c] : colour) {
+      c = CategoryColour(next++, colour.size());
+      longest = std::max(longest, TextWidth(label));
+    }
+  }
 
   double x0 = 0, x1 = 1, y0 = 0, y1 = 1;
   if (!kept.empty()) {
@@ -208,33 +253,43 @@ Result<std::string> ScatterSvg(const std::vector<float>& pc1, const std::vector<
     const double px = std::max(1e-12, (x1 - x0) * 0.05), py = std::max(1e-12, (y1 - y0) * 0.05);
     x0 -= px, x1 += px, y0 -= py, y1 += py;
   }
-  Frame f{820, 620, 80, 200, 40, 55, x0, x1, y0, y1};
-  std::string svg = Header(f.width, f.height);
-  Axes(svg, f, NiceTicks(x0, x1, 6), NiceTicks(y0, y1, 6), "PC1", "PC2",
-       fmt::format("PCA: PC1 vs PC2 ({} of {} rows)", kept.size(), n));
+  // Legend: beside the plot, as wide as the longest name, for a few labels;
+  // below it, in as many columns as fit, for many.
+  const double entry_width = 16 + longest + 14;
+  const bool side = colour.size() <= kSideLegendMax;
+  const double plot_width = 820;
+  const double right = side ? std::max(60.0, entry_width + 20) : 40;
+  double width = plot_width + (side ? right - 40 : 0);
+  size_t columns = 1, legend_rows = 0;
+  if (!side) {
+    columns = std::max<size_t>(1, static_cast<size_t>((width - 40) / entry_width));
+    legend_rows = (colour.size() + columns - 1) / columns;
+  }
+  const double plot_height = 620;
+  const double height = plot_height + (side ? 0 : 20 + legend_rows * kLegendRow);
+  Frame f{width, plot_height, 80, right, 40, 55, x0, x1, y0, y1};
+  std::string svg = Header(width, height);
+  Axes(svg, f, NiceTicks(x0, x1, 6), NiceTicks(y0, y1, 6), AxisTitle("PC1", pc1_ratio), AxisTitle("PC2", pc2_ratio),
+       fmt::format("PCA: PC1 vs PC2 ({} of {} rows, {} labels)", kept.size(), n, colour.size()));
   for (int64_t i : kept) {
-    const char* fill = labels.empty() ? kPalette[0] : kPalette[colour[labels[i]]];
+    const std::string& fill = labels.empty() ? std::string(kPalette[0]) : colour[labels[i]];
     svg += fmt::format(R"(<circle cx="{:.2f}" cy="{:.2f}" r="2.5" fill="{}" fill-opacity="0.7"/>)"
                        "\n",
                        f.X(pc1[i]), f.Y(pc2[i]), fill);
   }
-  // Legend.
-  const double lx = f.width - f.right + 15;
-  double ly = 60;
-  size_t entries = 0;
-  for (const auto& [label, idx] : colour) {
-    if (entries == kMaxLegendEntries) {
-      svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="12">... and {} more</text>)"
-                         "\n",
-                         lx, ly + 4, colour.size() - entries);
-      break;
+  size_t entry = 0;
+  for (const auto& [label, fill] : colour) {
+    double lx, ly;
+    if (side) {
+      lx = f.width - f.right + 15, ly = 60 + entry * kLegendRow;
+    } else {
+      lx = 40 + (entry / legend_rows) * entry_width, ly = plot_height + 10 + (entry % legend_rows) * kLegendRow;
     }
-    svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="5" fill="{}"/>)", lx + 5, ly, kPalette[idx]);
+    svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="5" fill="{}"/>)", lx + 5, ly, fill);
     svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="12">{}</text>)"
                        "\n",
                        lx + 16, ly + 4, XmlEscape(label));
-    ly += 18;
-    ++entries;
+    ++entry;
   }
   svg += "</svg>\n";
   return svg;

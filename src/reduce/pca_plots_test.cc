@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <string>
 
 namespace verger {
@@ -61,6 +62,40 @@ TEST(PcaPlots, ScatterSamplesAtMost5000PointsAndChecksSizes) {
   auto bad = ScatterSvg(pc1, pc2, labels);
   ASSERT_FALSE(bad.ok());
   EXPECT_EQ(bad.status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST(PcaPlots, ScatterAxesGiveTheShareOfVariance) {
+  auto svg = ScatterSvg({0, 1, 2}, {2, 1, 0}, {"a", "b", "a"}, 0.4321, 0.1234);
+  ASSERT_TRUE(svg.ok());
+  EXPECT_NE(svg->find(">PC1 (43.2% of variance)<"), std::string::npos);
+  EXPECT_NE(svg->find(">PC2 (12.3% of variance)<"), std::string::npos);
+}
+
+TEST(PcaPlots, ManyLabelsGetDistinctColoursAndAFullLegend) {
+  const int labels_n = 150;
+  std::vector<float> pc1, pc2;
+  std::vector<std::string> labels;
+  for (int i = 0; i < labels_n; ++i) {
+    pc1.push_back(static_cast<float>(i));
+    pc2.push_back(static_cast<float>(i % 7));
+    labels.push_back("A rather long fruit variety name " + std::to_string(i));
+  }
+  auto svg = ScatterSvg(pc1, pc2, labels);
+  ASSERT_TRUE(svg.ok());
+  std::set<std::string> colours;
+  for (int i = 0; i < labels_n; ++i) colours.insert(CategoryColour(i, labels_n));
+  EXPECT_EQ(colours.size(), static_cast<size_t>(labels_n));
+  for (const auto& l : labels) EXPECT_NE(svg->find(">" + l + "<"), std::string::npos) << l;
+  EXPECT_EQ(svg->find("more</text>"), std::string::npos);
+  // Every legend entry's text starts inside the picture's width.
+  const size_t w_at = svg->find("width=\"") + 7;
+  const double width = std::stod(svg->substr(w_at));
+  for (size_t at = svg->find("font-size=\"12\">A rather"); at != std::string::npos;
+       at = svg->find("font-size=\"12\">A rather", at + 1)) {
+    const size_t x_at = svg->rfind("x=\"", at) + 3;
+    const double x = std::stod(svg->substr(x_at));
+    EXPECT_LT(x + 7.2 * 36, width + 1e-6);  // the longest name is 36 characters
+  }
 }
 
 }  // namespace

@@ -14,6 +14,7 @@ import time
 import numpy as np
 
 import verger
+from verger import _cluster as vc
 
 PYTHON = "/usr/bin/python3"
 SHARED = os.environ.get("VERGER_SHARED_DIR", os.path.join(os.path.dirname(__file__), "../../../shared"))
@@ -153,7 +154,7 @@ def same_output(local, dask, tol=1e-9):
         d = float(np.max(np.abs(x1.astype(np.float64) - x2))) if len(p1) else 0.0
         limit = 0.0 if dataset == "features" else tol * max(1.0, float(np.max(np.abs(x1))))
         check(d <= limit, f"{dataset}: values differ by {d}")
-    a, b = verger.read_pca_model(verger.open_store(local)), verger.read_pca_model(verger.open_store(dask))
+    a, b = verger.read_pca_model(local), verger.read_pca_model(dask)
     for k in ("mean", "components", "explained_variance", "explained_variance_ratio"):
         check(a[k].shape == b[k].shape, f"pca {k}: shapes {a[k].shape} vs {b[k].shape}")
         d = float(np.max(np.abs(a[k] - b[k])))

@@ -36,12 +36,12 @@ try:
             cluster.stop()
             shutil.rmtree(cluster.logdir, ignore_errors=True)
     # The same 20 partitions of 10 images, in process, one Extractor (what a warm worker does per task).
-    src = verger.open_store(TRAINING)
-    items, _ = verger.list_images(src, tiny)
-    ex = verger.Extractor(threads=1, formats=["npy"], write_pca_stats=True)
-    dst = verger.open_store(out, create=True)
+    src = vc.open_store(TRAINING)
+    items, _ = vc.list_images(src, tiny)
+    ex = vc.Extractor(threads=1, formats=["npy"], write_pca_stats=True)
+    dst = vc.open_store(out, create=True)
     t0 = time.monotonic()
-    for index, b, e in verger.plan_partitions(tiny, 10):
+    for index, b, e in vc.plan_partitions(tiny, 10):
         ex.run_partition(src, dst, items[b:e], index)
     inproc = time.monotonic() - t0
     parts = tiny // 10

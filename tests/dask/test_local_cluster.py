@@ -25,7 +25,7 @@ try:
     # A bad image and --max-errors 0: exit 1, errors.csv names it, no manifest.
     src = os.path.join(bad, "in", "Cls")
     os.makedirs(src)
-    for i, key in enumerate(verger.list_images(verger.open_store(TRAINING), 5)[0]):
+    for i, key in enumerate(vc.list_images(vc.open_store(TRAINING), 5)[0]):
         shutil.copy(os.path.join(TRAINING, key[0]), os.path.join(src, f"{i}.jpg"))
     with open(os.path.join(src, "9-broken.jpg"), "wb") as fh:
         fh.write(b"\xff\xd8\xff\xe0 truncated")

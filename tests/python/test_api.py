@@ -9,13 +9,14 @@ import numpy as np
 import pytest
 
 import verger
+from verger import _cluster as vc
 from conftest import TRAINING
 
 VERGER_BIN = os.environ.get("VERGER_BIN", "")
 
 
 def training_items(limit):
-    items, problems = verger.list_images(verger.open_store(TRAINING), limit)
+    items, problems = vc.list_images(vc.open_store(TRAINING), limit)
     assert problems == []
     return items
 
@@ -24,7 +25,7 @@ def training_items(limit):
 
 def test_not_found_is_filenotfounderror_with_engine_message():
     with pytest.raises(verger.NotFoundError) as e:
-        verger.open_store("/nonexistent/verger-input")
+        vc.open_store("/nonexistent/verger-input")
     assert isinstance(e.value, FileNotFoundError) and isinstance(e.value, verger.VergerError)
     assert str(e.value) == "/nonexistent/verger-input: no such directory"
     assert e.value.code == "NotFound"
@@ -32,9 +33,9 @@ def test_not_found_is_filenotfounderror_with_engine_message():
 
 def test_invalid_argument_is_valueerror():
     with pytest.raises(ValueError, match="--batch must be between 1 and 4096"):
-        verger.Extractor(batch=0)
+        vc.Extractor(batch=0)
     with pytest.raises(verger.InvalidArgumentError):
-        verger.Extractor(formats=["xls"])
+        vc.Extractor(formats=["xls"])
 
 
 def test_unknown_model_names_builtins():
@@ -52,7 +53,7 @@ def test_errors_pickle_with_class_and_message():
 # ---- stores and planning ----
 
 def test_store_roundtrip_and_pickle(tmp_out):
-    s = verger.open_store(os.path.join(tmp_out, "new"), create=True)
+    s = vc.open_store(os.path.join(tmp_out, "new"), create=True)
     s.write("a/b.bin", b"\x00\x01verger")
     s2 = pickle.loads(pickle.dumps(s))
     assert s2.uri == s.uri and s2.read("a/b.bin") == b"\x00\x01verger"
@@ -71,19 +72,19 @@ def test_listing_and_plan_cover_every_image_once():
     assert len(items) == 4814 and keys == sorted(keys)
     for key, label, size, _, _ in items[:50]:
         assert label == key.split("/")[0] and size == os.path.getsize(os.path.join(TRAINING, key))
-    plan = verger.plan_partitions(len(items), 1000)
+    plan = vc.plan_partitions(len(items), 1000)
     assert [p[0] for p in plan] == list(range(5))
     assert plan[0][1] == 0 and plan[-1][2] == 4814
     assert all(a[2] == b[1] for a, b in zip(plan, plan[1:]))
-    assert verger.list_images(verger.open_store(TRAINING), 7)[0] == items[:7]
+    assert vc.list_images(vc.open_store(TRAINING), 7)[0] == items[:7]
 
 
 # ---- one partition ----
 
 def run_one_partition(tmp_out, items, formats=("npy",)):
-    ex = verger.Extractor(formats=list(formats), threads=2, write_pca_stats=True)
-    out = verger.open_store(tmp_out, create=True)
-    r = ex.run_partition(verger.open_store(TRAINING), out, items, 3)
+    ex = vc.Extractor(formats=list(formats), threads=2, write_pca_stats=True)
+    out = vc.open_store(tmp_out, create=True)
+    r = ex.run_partition(vc.open_store(TRAINING), out, items, 3)
     return ex, out, r
 
 
@@ -94,14 +95,14 @@ def test_run_partition_writes_marker_tables_and_stats(tmp_out):
     assert r["stages"]["inference"] > 0 and r["stages"]["decode"] > 0 and r["stages"]["read"] > 0, r["stages"]
     m = r["marker"]
     assert m["index"] == 3 and m["rows"] == 40 and m["model_sha256"] == ex.spec_hash
-    assert out.read(verger.partition_marker_key(3)) and out.exists(verger.pca_stats_key(3))
-    assert m["inputs_sha256"] == verger.partition_inputs_hash(items)
-    sizes = verger.object_sizes(out)
-    assert verger.partition_is_complete(out, sizes, ex, items, 3) == m
+    assert out.read(vc.partition_marker_key(3)) and out.exists(vc.pca_stats_key(3))
+    assert m["inputs_sha256"] == vc.partition_inputs_hash(items)
+    sizes = vc.object_sizes(out)
+    assert vc.partition_is_complete(out, sizes, ex, items, 3) == m
     # Another image list, or a file gone, and the partition is not complete.
-    assert verger.partition_is_complete(out, sizes, ex, items[:-1], 3) is None
+    assert vc.partition_is_complete(out, sizes, ex, items[:-1], 3) is None
     out.delete(m["files"][0]["key"])
-    assert verger.partition_is_complete(out, verger.object_sizes(out), ex, items, 3) is None
+    assert vc.partition_is_complete(out, vc.object_sizes(out), ex, items, 3) is None
 
 
 def test_featurizer_matches_extract(tmp_out):
@@ -153,44 +154,44 @@ def test_building_blocks_reproduce_verger_run(tmp_out):
                     "20", "--format", "csv", "--threads", "2", "--components", "5", "--progress", "none"],
                    check=True)
     # The same job from Python, step by step, as cluster mode composes it.
-    src = verger.open_store(TRAINING)
-    items, _ = verger.list_images(src, 90)
-    ex = verger.Extractor(formats=["csv"], threads=2, write_pca_stats=True)
-    out = verger.open_store(mine, create=True)
-    verger.prepare_output(out, False)
-    markers = [ex.run_partition(src, out, items[b:e], i)["marker"] for i, b, e in verger.plan_partitions(90, 20)]
-    stats = [verger.partition_pca_stats(out, m, "csv", 1280) for m in markers]
+    src = vc.open_store(TRAINING)
+    items, _ = vc.list_images(src, 90)
+    ex = vc.Extractor(formats=["csv"], threads=2, write_pca_stats=True)
+    out = vc.open_store(mine, create=True)
+    vc.prepare_output(out, False)
+    markers = [ex.run_partition(src, out, items[b:e], i)["marker"] for i, b, e in vc.plan_partitions(90, 20)]
+    stats = [vc.partition_pca_stats(out, m, "csv", 1280) for m in markers]
     pairwise = stats
     while len(pairwise) > 1:
-        nxt = [verger.merge_stats(pairwise[i], pairwise[i + 1]) for i in range(0, len(pairwise) - 1, 2)]
+        nxt = [vc.merge_stats(pairwise[i], pairwise[i + 1]) for i in range(0, len(pairwise) - 1, 2)]
         pairwise = nxt + ([pairwise[-1]] if len(pairwise) % 2 else [])
-    merged = verger.tree_merge_stats(stats)
+    merged = vc.tree_merge_stats(stats)
     assert pairwise[0] == merged
-    dim, count, mean = verger.stats_info(merged)
+    dim, count, mean = vc.stats_info(merged)
     assert (dim, count) == (1280, 90) and mean.shape == (1280,)
-    fit = verger.fit_pca(out, merged, components=5, source_hash=ex.spec_hash)
+    fit = vc.fit_pca(out, merged, components=5, source_hash=ex.spec_hash)
     assert fit["components"] == 5 and fit["n_samples"] == 90
     reduced, pc1, pc2, labels = [], [], [], []
     for m in markers:
-        r, a, b, c = verger.transform_partition(out, m, "csv", ["csv"], ex.spec_hash, 1)
+        r, a, b, c = vc.transform_partition(out, m, "csv", ["csv"], ex.spec_hash, 1)
         reduced.append(r)
         pc1, pc2, labels = pc1 + a, pc2 + b, labels + c
     assert len(pc1) == 90
-    verger.write_errors_csv(out, [])
-    manifest = verger.features_manifest(ex, markers, command_line="test", input_uri=src.uri, output_uri=out.uri,
+    vc.write_errors_csv(out, [])
+    manifest = vc.features_manifest(ex, markers, command_line="test", input_uri=src.uri, output_uri=out.uri,
                                         partition_size=20, listed=90, ok=90, failed=0, listing_problems=0,
                                         partitions_reused=0, wall_s=1.0, images_per_s=90.0)
-    verger.finish_transform(out, manifest, ["csv"], reduced, pc1, pc2, labels)
+    vc.finish_transform(out, manifest, ["csv"], reduced, pc1, pc2, labels)
 
     for dataset in ("features", "reduced"):
         p1, l1, x1 = verger.read_features(ref, dataset)
         p2, l2, x2 = verger.read_features(mine, dataset)
         assert p1 == p2 and l1 == l2 and len(p1) == 90 and sorted(p1) == [i[0] for i in items]
         assert x1.dtype == np.float32 and np.array_equal(x1, x2), dataset
-    a, b = verger.read_pca_model(verger.open_store(ref)), verger.read_pca_model(verger.open_store(mine))
+    a, b = verger.read_pca_model(ref), verger.read_pca_model(mine)
     for k in ("mean", "components", "explained_variance", "explained_variance_ratio"):
         assert np.max(np.abs(a[k] - b[k])) <= 1e-9, k
-    m1, m2 = verger.read_json(verger.open_store(ref), "manifest.json"), verger.read_json(out, "manifest.json")
+    m1, m2 = vc.read_json(vc.open_store(ref), "manifest.json"), vc.read_json(out, "manifest.json")
     for k in ("listed", "ok", "failed", "listing_problems"):
         assert m1["images"][k] == m2["images"][k], k
     assert m1["reduced"]["rows"] == m2["reduced"]["rows"] == 90

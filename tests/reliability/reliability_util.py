@@ -12,7 +12,7 @@ from verger_test_util import *  # noqa: E402,F401,F403
 TEMP_MARK = ".tmp-"
 # Manifest fields that describe one run's timing or work split, not its output.
 RUN_FIELDS = {"created", "wall_time_s", "wall_s", "images_per_s", "images_per_hour_per_vcpu", "stage_seconds",
-              "command", "partitions_reused", "computed", "reused"}
+              "command", "partitions_reused", "computed", "reused", "timeline"}
 
 
 def copy_images(dst, per_class, classes=None, offset=0):

@@ -20,7 +20,7 @@ from rgw import SOURCE_DIR, Gateway, Server, run
 s3_copy, verger = sys.argv[1], os.environ["VERGER_BIN"]
 images = os.path.join(os.environ["VERGER_SHARED_DIR"], "datasets/fruits-360-10/Test")
 VARYING = {"command", "created", "input", "output", "wall_time_s", "images_per_s", "images_per_hour_per_vcpu",
-           "stage_seconds", "store_retries"}
+           "stage_seconds", "store_retries", "timeline"}
 
 
 def files(root):
@@ -94,6 +94,16 @@ with Gateway() as gw, tempfile.TemporaryDirectory(prefix="verger-s3-e2e-") as tm
     if m_s3["images"]["listed"] != 1609 or m_s3["images"]["ok"] != 1609:
         sys.exit("the S3 manifest does not account for all 1,609 objects: %s" % m_s3["images"])
     print("ok: %d feature files identical, %d images" % (len(features), m_s3["images"]["ok"]))
+
+    # `verger report` reads an S3 output as it reads a local one.
+    page = os.path.join(tmp, "s3-report.html")
+    check(run([verger, "report", "s3://verger-e2e/output", "--s3-endpoint", endpoint, "--html", page], env),
+          "verger report of the S3 output")
+    with open(page, encoding="utf-8") as f:
+        html = f.read()
+    labels = sorted(os.listdir(images))
+    if not all('data-label="%s"' % label in html for label in labels) or "s3://verger-e2e/output" not in html:
+        sys.exit("the S3 report does not list every label and the output")
 
     # Through a proxy that fails a quarter of the requests: same features, retries reported.
     stats = os.path.join(tmp, "proxy-stats.json")

@@ -1,27 +1,30 @@
-"""verger from Python: the C++ engine's building blocks (planning, one
-partition's extraction, PCA statistics, fit, transform) and a numpy API.
+"""verger from Python: turn images into feature rows with the C++ engine,
+and read what `verger run` / `verger-dask` wrote, without PyPI packages.
 
     import verger
     f = verger.Featurizer("mobilenetv2")
-    x = f.features(["a.jpg", open("b.png", "rb").read()])   # (2, 1280) float32
-    paths, labels, feats = verger.read_features("out/")     # what `verger run` wrote
+    x = f.features(["a.jpg", open("b.png", "rb").read(), rgb_array])   # (3, 1280) float32
+    paths, labels, feats = verger.read_features("out/")                # every row at once
+    for paths, labels, feats in verger.read_features("out/", by_partition=True):
+        ...                                                            # one partition at a time
+    df = verger.read_features("out/", as_frame=True)                   # pandas: path, label, dim_0..
 
 Every engine error is raised as a verger.VergerError subclass that is also
 the matching built-in exception (ValueError, FileNotFoundError, ...), with
-the engine's message. Cluster mode: `python3 -m verger.dask --help`.
+the engine's message. Cluster mode: `verger-dask --help` (python3 -m verger.dask).
 """
+import os as _os
+
 from . import errors
 from .errors import (AlreadyExistsError, CancelledError, CorruptError, InternalError, InvalidArgumentError,
                      NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnsupportedError, VergerError,
                      VergerIOError)
 from . import _verger
-from ._verger import (SCATTER_MAX_POINTS, Extractor, Store, features_manifest, finish_transform, fit_pca,
-                      list_images, merge_stats, object_sizes, open_store, partition_inputs_hash, partition_is_complete,
-                      partition_marker_key, partition_name, partition_pca_stats, pca_stats_key, plan_partitions,
-                      prepare_output, read_features_manifest, read_json, read_pca_model, remove_unreferenced,
-                      stats_info, transform_partition, tree_merge_stats, write_errors_csv, write_json)
 
 __version__ = _verger.__version__
+__all__ = ["Featurizer", "read_features", "read_pca_model", "errors", "VergerError", "VergerIOError",
+           "AlreadyExistsError", "CancelledError", "CorruptError", "InternalError", "InvalidArgumentError",
+           "NotFoundError", "PermissionDeniedError", "ResourceExhaustedError", "UnsupportedError", "__version__"]
 
 
 class Featurizer:
@@ -46,14 +49,65 @@ class Featurizer:
         return self._impl.spec_hash
 
     def features(self, images):
-        """images: a sequence of local paths (str / os.PathLike) or encoded JPEG/PNG bytes.
+        """images: a list (or other sequence) whose items are local paths (str / os.PathLike), encoded JPEG/PNG
+        bytes, or decoded RGB images as height x width x 3 uint8 numpy arrays (numpy.asarray(pil_image)).
         Returns an (N, feature_dim) float32 array, row i for images[i]. A bad image raises (e.g. CorruptError,
-        UnsupportedError, NotFoundError) with its index and path/size named; TypeError for other objects."""
+        UnsupportedError, NotFoundError) with its index and path/size named; TypeError for other objects, and
+        for a single path, bytes or array passed instead of a list."""
+        if isinstance(images, (str, bytes, bytearray, _os.PathLike)):
+            raise TypeError(f"Featurizer.features takes a list of images, got one {type(images).__name__}: "
+                            f"pass a list of paths, e.g. features([{images!r:.60}])")
+        if getattr(images, "ndim", None) == 3:
+            raise TypeError("Featurizer.features takes a list of images, got one 3-d array: pass a list of "
+                            "arrays, e.g. features([image])")
         return self._impl.features(list(images))
 
 
-def read_features(out_dir, dataset="features", **store_options):
-    """(paths, labels, array) of an output of `verger extract`/`run` (or cluster mode): dataset "features"
-    (N x feature_dim) or "reduced" (N x components), float32, rows in manifest order (partition, then label).
+def _partition_indices(store, dataset):
+    manifest = _verger.read_features_manifest(store)
+    entries = manifest["partitions"] if dataset == "features" else manifest.get("reduced", {}).get("partitions")
+    if entries is None:
+        _verger.read_dataset(store, dataset)  # raises the engine's error (no reduced dataset, bad name)
+    return [p["index"] for p in entries], manifest
+
+
+def _as_frame(paths, labels, values, prefix):
+    try:
+        import pandas
+    except ImportError as e:
+        raise ImportError("as_frame=True needs pandas (Debian: apt install python3-pandas)") from e
+    frame = pandas.DataFrame(values, columns=[f"{prefix}{i}" for i in range(values.shape[1])])
+    frame.insert(0, "label", labels)
+    frame.insert(0, "path", paths)
+    return frame
+
+
+def _read_partitions(store, dataset, indices, prefix, as_frame):
+    for index in indices:
+        paths, labels, values = _verger.read_dataset(store, dataset, index)
+        yield _as_frame(paths, labels, values, prefix) if as_frame else (paths, labels, values)
+
+
+def read_features(out_dir, dataset="features", by_partition=False, as_frame=False, **store_options):
+    """The rows of an output of `verger extract`/`run` (or cluster mode), in manifest order (partition, then
+    label), read with verger's own readers (Parquet through its DuckDB: no pyarrow needed).
+
+    dataset: "features" (N x feature_dim) or "reduced" (N x components). Returns (paths, labels, float32
+    array); with as_frame=True a pandas DataFrame with columns path, label, dim_0.. (pc_0.. for "reduced").
+    by_partition=True returns a generator of those, one per partition, so memory holds one partition at a time.
     out_dir: folder or s3://...; store_options: s3_endpoint, s3_region, s3_path_style."""
-    return _verger.read_dataset(open_store(str(out_dir), **store_options), dataset)
+    store = _verger.open_store(str(out_dir), **store_options)
+    prefix = "dim_" if dataset == "features" else "pc_"
+    if by_partition:
+        indices, _ = _partition_indices(store, dataset)
+        return _read_partitions(store, dataset, indices, prefix, as_frame)
+    paths, labels, values = _verger.read_dataset(store, dataset)
+    return _as_frame(paths, labels, values, prefix) if as_frame else (paths, labels, values)
+
+
+def read_pca_model(location, **store_options):
+    """The PCA model of an output (its folder, or its pca/ folder; local or s3://...): a dict of numpy arrays
+    (mean, components, explained_variance, explained_variance_ratio) and scalars (n_samples, whiten,
+    source_hash). Projection: (x - mean) @ components.T, divided by sqrt(explained_variance) when whitened."""
+    store = _verger.open_store(str(location), **store_options)
+    return _verger.read_pca_model(store, "" if store.exists("model.json") else "pca/")
