@@ -24,18 +24,20 @@ torch::jit::Module NewModule(const std::string& type_name) {
   return m;
 }
 
-// Copies the HDF5 values into an owned tensor of the given Keras shape.
-at::Tensor ToTensor(KerasTensor& t) {
-  return torch::from_blob(t.values.data(), t.shape, torch::kFloat32).clone();
-}
+// A view of the HDF5 values in their Keras shape, not owning them.
+at::Tensor View(KerasTensor& t) { return torch::from_blob(t.values.data(), t.shape, torch::kFloat32); }
 
-// A child holding `weight` and `bias` under the names nn.Conv2d / nn.Linear
-// use, so the state dict equals convert_vgg16.py's and that script can take
-// this file as input (e.g. for --int8).
-torch::jit::Module WeightBias(const std::string& type_name, at::Tensor weight, at::Tensor bias) {
+// An owned, contiguous copy of `t` in its current (e.g. permuted) layout: one
+// copy per array keeps the peak memory of fc1 (411 MB) at twice its size.
+at::Tensor Owned(const at::Tensor& t) { return t.clone(at::MemoryFormat::Contiguous); }
+
+// A child holding `weight` and `bias` (owned tensors) under the names
+// nn.Conv2d / nn.Linear use, so the state dict equals convert_vgg16.py's and
+// that script can take this file as input (e.g. for --int8).
+torch::jit::Module WeightBias(const std::string& type_name, const at::Tensor& weight, const at::Tensor& bias) {
   torch::jit::Module m = NewModule(type_name);
-  m.register_parameter("weight", weight.contiguous(), false);
-  m.register_parameter("bias", bias.contiguous(), false);
+  m.register_parameter("weight", weight, false);
+  m.register_parameter("bias", bias, false);
   return m;
 }
 
@@ -58,6 +60,7 @@ std::string ForwardSource(const std::vector<int>& conv_indices, const std::vecto
   return src;
 }
 
+// Builds the module from the weights and saves it; LibTorch may throw.
 Status Build(const KerasH5File& h5, const std::string& out_path) {
   torch::NoGradGuard no_grad;
   torch::jit::Module model = NewModule("Vgg16Fc2");
@@ -70,9 +73,9 @@ Status Build(const KerasH5File& h5, const std::string& out_path) {
     for (int i = 1; i <= b.convs; ++i) {
       const std::string layer = "block" + std::to_string(b.number) + "_conv" + std::to_string(i);
       VERGER_ASSIGN_OR_RETURN(KerasLayerWeights w, h5.ReadLayer(layer, {3, 3, in_channels, b.channels}));
-      at::Tensor oihw = ToTensor(w.kernel).permute({3, 2, 0, 1});  // Keras HWIO -> OIHW
-      features.register_module(std::to_string(index),
-                               WeightBias("Conv" + std::to_string(index), oihw, ToTensor(w.bias)));
+      features.register_module(std::to_string(index), WeightBias("Conv" + std::to_string(index),
+                                                                 Owned(View(w.kernel).permute({3, 2, 0, 1})),  // HWIO -> OIHW
+                                                                 Owned(View(w.bias))));
       conv_indices.push_back(index);
       index += 2;
       in_channels = b.channels;
@@ -83,26 +86,18 @@ Status Build(const KerasH5File& h5, const std::string& out_path) {
   model.register_module("features", features);
   {
     VERGER_ASSIGN_OR_RETURN(KerasLayerWeights w, h5.ReadLayer("fc1", {kFc1In, kFc}));
-    // Keras flattens block5_pool channels-last (H, W, C), LibTorch C, H, W:
-    // reorder fc1's input rows once, then (in, out) -> nn.Linear's (out, in).
-    at::Tensor rows_chw = ToTensor(w.kernel).reshape({7, 7, 512, kFc}).permute({2, 0, 1, 3}).reshape({kFc1In, kFc});
-    model.register_module("fc1", WeightBias("Fc1", rows_chw.t(), ToTensor(w.bias)));
+    // Keras flattens block5_pool channels-last (H, W, C), LibTorch C, H, W,
+    // and nn.Linear wants (out, in): weight[o][c*49 + h*7 + w] = kernel[h*3584 + w*512 + c][o].
+    at::Tensor out_chw = Owned(View(w.kernel).reshape({7, 7, 512, kFc}).permute({3, 2, 0, 1}));
+    model.register_module("fc1", WeightBias("Fc1", out_chw.reshape({kFc, kFc1In}), Owned(View(w.bias))));
   }
   {
     VERGER_ASSIGN_OR_RETURN(KerasLayerWeights w, h5.ReadLayer("fc2", {kFc, kFc}));
-    model.register_module("fc2", WeightBias("Fc2", ToTensor(w.kernel).t(), ToTensor(w.bias)));
+    model.register_module("fc2", WeightBias("Fc2", Owned(View(w.kernel).t()), Owned(View(w.bias))));
   }
-  const std::string who = "weights " + h5.path() + ": building or saving TorchScript " + out_path;
-  try {
-    model.define(ForwardSource(conv_indices, pool_after));
-    model.eval();
-    model.save(out_path);
-  } catch (const c10::Error& e) {
-    std::string m = e.what_without_backtrace();
-    return Status::Internal(who + ": LibTorch: " + m.substr(0, m.find('\n')));
-  } catch (const std::exception& e) {
-    return Status::Internal(who + ": LibTorch: " + e.what());
-  }
+  model.define(ForwardSource(conv_indices, pool_after));
+  model.eval();
+  model.save(out_path);
   return Status::OK();
 }
 
@@ -110,7 +105,16 @@ Status Build(const KerasH5File& h5, const std::string& out_path) {
 
 Status ConvertKerasVgg16(const std::string& h5_path, const std::string& out_path) {
   VERGER_ASSIGN_OR_RETURN(KerasH5File h5, KerasH5File::Open(h5_path));
-  return Build(h5, out_path);
+  // LibTorch reports errors (out of memory, cannot write) by throwing.
+  const std::string who = "weights " + h5_path + ": building or saving TorchScript " + out_path;
+  try {
+    return Build(h5, out_path);
+  } catch (const c10::Error& e) {
+    std::string m = e.what_without_backtrace();
+    return Status::Internal(who + ": LibTorch: " + m.substr(0, m.find('\n')));
+  } catch (const std::exception& e) {
+    return Status::Internal(who + ": " + e.what());
+  }
 }
 
 }  // namespace verger

@@ -9,7 +9,7 @@ Usage: test_installed_convert.py h5|onnx
   onnx: random-weight Keras-style VGG16 ONNX (scripts/make_vgg16_onnx.py); needs the
         C++ ONNX importer (branch onnx), before which verger spawns convert_vgg16.py.
 
-Checks: the conversion lands in the cache (one vgg16-*.pt, no temporary left), `extract`
+Checks: the conversion lands in the cache (one .pt, no temporary left), `extract`
 features on real photos equal python3-torch running scripts/convert_vgg16.py's output
 (the Python converter, the reference) within 1e-4 relative, and a second run reuses the
 cached file (same inode and mtime) with identical features."""
@@ -100,7 +100,7 @@ def main(kind):
 
         first = extract(verger, os.path.dirname(inp), os.path.join(tmp, "out0"), weights, env, work)
         cache = os.path.join(tmp, "cache", "verger")
-        cached = glob.glob(os.path.join(cache, "vgg16-*.pt"))
+        cached = glob.glob(os.path.join(cache, "*.pt"))  # named by the weights' sha256
         assert len(cached) == 1 and os.listdir(cache) == [os.path.basename(cached[0])], os.listdir(cache)
         for p, w in zip(photos, want):
             err = rel_err(first[os.path.basename(p)], w)
