@@ -11,6 +11,8 @@ find_package(JPEG REQUIRED)
 find_package(PNG REQUIRED)
 # fast inference backend (Debian libtorch-dev): TorchConfig.cmake in /usr/lib/<arch>/cmake/Torch
 find_package(Torch REQUIRED)
+# Keras .h5 weights (src/model/keras_h5.cc): Debian libhdf5-dev, C API only
+find_package(HDF5 ${VERGER_HDF5_MIN_VERSION} REQUIRED COMPONENTS C)
 find_package(BLAS REQUIRED)
 find_package(LAPACK REQUIRED)
 find_library(LAPACKE_LIB lapacke REQUIRED)

@@ -7,6 +7,7 @@ set(VERGER_CLI11_MIN_VERSION 2.1)       # libcli11-dev 2.1.2
 set(VERGER_SPDLOG_MIN_VERSION 1.10)     # libspdlog-dev 1.10.0
 set(VERGER_FMT_MIN_VERSION 9.1)         # libfmt-dev 9.1.0
 set(VERGER_GTEST_MIN_VERSION 1.12)      # libgtest-dev 1.12.1
+set(VERGER_HDF5_MIN_VERSION 1.10)       # libhdf5-dev 1.10.8 (Keras .h5 weights, src/model/keras_h5.cc)
 # DuckDB (Parquet output) comes from npm, not Debian: scripts/setup.d/10-duckdb
 # reads these lines. libduckdb.so ships in the node-bindings package,
 # duckdb.h in the `duckdb` package; both must be the same DuckDB release.

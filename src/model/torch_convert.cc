@@ -3,6 +3,7 @@
 #include <spawn.h>
 #include <sys/wait.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -12,6 +13,7 @@
 #include "core/hash.h"
 #include "model/data_dir.h"
 #include "model/mapped_file.h"
+#include "model/torch_vgg16.h"
 
 extern char** environ;
 
@@ -78,12 +80,23 @@ Result<std::string> TorchScriptFor(const ModelSpec& spec) {
   if (fs::is_regular_file(out, ec)) return out.string();
   fs::create_directories(dir, ec);
   if (ec) return Status::IOError(who + ": cannot create cache folder " + dir.string() + ": " + ec.message());
-  const std::string script = DataDir("VERGER_SCRIPTS_DIR", "scripts", VERGER_SOURCE_SCRIPTS_DIR) + "/convert_vgg16.py";
-  // A private temporary name per process: the script renames atomically onto it, we rename onto `out`.
-  const fs::path tmp = dir / ("vgg16-" + digest + ".pt." + std::to_string(getpid()));
-  VERGER_RETURN_IF_ERROR(
-      RunProcess({EnvOr("VERGER_PYTHON", "/usr/bin/python3"), script, spec.weights, tmp.string()},
-                 who + ": converting to TorchScript"));
+  // A private temporary name per conversion (process and thread); renaming it
+  // onto `out` is atomic, so the cache never holds half a model.
+  static std::atomic<int> conversions{0};
+  const fs::path tmp = dir / ("vgg16-" + digest + ".pt." + std::to_string(getpid()) + "." +
+                              std::to_string(conversions.fetch_add(1)));
+  if (kind == WeightsKind::kHdf5) {
+    Status made = ConvertKerasVgg16(spec.weights, tmp.string());  // in process: no Python at run time
+    if (!made.ok()) {
+      fs::remove(tmp, ec);
+      return made.WithContext("model " + spec.name);
+    }
+  } else {
+    const std::string script = DataDir("VERGER_SCRIPTS_DIR", "scripts", VERGER_SOURCE_SCRIPTS_DIR) + "/convert_vgg16.py";
+    VERGER_RETURN_IF_ERROR(
+        RunProcess({EnvOr("VERGER_PYTHON", "/usr/bin/python3"), script, spec.weights, tmp.string()},
+                   who + ": converting to TorchScript"));
+  }
   fs::rename(tmp, out, ec);
   if (ec) return Status::IOError(who + ": cannot move converted model to " + out.string() + ": " + ec.message());
   return out.string();

@@ -39,14 +39,20 @@ def random_weights(seed):
     return out
 
 
-def write_keras_h5(path, weights):
+def write_keras_h5(path, weights, whole_model=False):
+    """save_weights layout (layers at the root), or with whole_model what model.save('x.h5') writes:
+    the same layers under /model_weights, the model's config at the root."""
     with h5py.File(path, "w") as f:
+        if whole_model:
+            f.attrs["model_config"] = b'{"class_name": "Functional", "config": {"name": "vgg16"}}'
+            f.attrs["keras_version"] = b"2.15.0"
+        root = f.create_group("model_weights") if whole_model else f
         names = [n for n, _ in layer_list()]
-        f.attrs["layer_names"] = np.array([n.encode("utf8") for n in names])
-        f.attrs["backend"] = b"tensorflow"
-        f.attrs["keras_version"] = b"2.15.0"
+        root.attrs["layer_names"] = np.array([n.encode("utf8") for n in names])
+        root.attrs["backend"] = b"tensorflow"
+        root.attrs["keras_version"] = b"2.15.0"
         for name in sorted(names):
-            g = f.create_group(name)
+            g = root.create_group(name)
             if name not in weights:
                 g.attrs["weight_names"] = np.array([], dtype="S1")
                 continue

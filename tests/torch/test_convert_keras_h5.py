@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """convert_vgg16.py on Keras-layout HDF5 weights (random) against an independent
 numpy forward pass with Keras' channels-last semantics (incl. the fc1 flatten order);
-then `verger extract --backend torch --weights FILE.h5` on real images against the
-same numpy reference (catches a wrong channel order or permutation end to end)."""
+then `verger extract --backend torch --weights FILE.h5` (verger's own C++ conversion,
+src/model/torch_vgg16.cc) on real images against the same numpy reference (catches a
+wrong channel order or permutation end to end)."""
 import csv
 import glob
 import os
