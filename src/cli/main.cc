@@ -9,6 +9,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "engine/interrupt.h"
 
 int main(int argc, char** argv) {
   // Inference frees and re-allocates tens of MB per layer; by default glibc
@@ -38,10 +39,13 @@ int main(int argc, char** argv) {
   AddInspectCommand(app, action);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    std::fprintf(stderr, "verger: error: %s\n", ParseErrorLine(app, e).c_str());
+    return 2;
   }
+  verger::InstallInterruptHandlers();
   try {
     return action ? action() : 2;
   } catch (const std::exception& e) {
