@@ -124,11 +124,14 @@ std::string ParseErrorLine(const CLI::App& app, const CLI::ParseError& e) {
   std::string line;
   std::vector<std::string> extras = cmd ? cmd->remaining() : std::vector<std::string>{};
   if (extras.empty()) extras = app.remaining();
-  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr && !extras.empty()) {
-    // Report the first unknown option (a stray word usually is its value).
+  const bool extras_error = dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr;
+  const bool no_command = !cmd && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr;
+  if ((extras_error || no_command) && !extras.empty()) {
+    // Report the first unknown option (a stray word usually is its value),
+    // or, with no command chosen, the word that should have been one.
     std::string token = extras.front();
     for (const auto& x : extras)
-      if (x.rfind("-", 0) == 0) {
+      if ((x.rfind("-", 0) == 0) == (cmd != nullptr)) {
         token = x;
         break;
       }
@@ -137,7 +140,7 @@ std::string ParseErrorLine(const CLI::App& app, const CLI::ParseError& e) {
     line = (is_option ? "unknown option '" : (cmd ? "unexpected argument '" : "unknown command '")) + typed +
            "' for " + where +
            DidYouMeanSuffix(typed, Candidates(app, cmd, is_option && typed.rfind("--", 0) != 0));
-  } else if (!cmd && dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+  } else if (no_command) {
     line = "give a command: extract, run, fit-pca, transform or inspect";
   } else {
     // CLI11's own words ("--input is required", our OneOf's "'gpu' is not
@@ -146,7 +149,7 @@ std::string ParseErrorLine(const CLI::App& app, const CLI::ParseError& e) {
     for (char& c : line)
       if (c == '\n') c = ' ';
   }
-  return line + "; see " + help;
+  return line + " (see " + help + ")";
 }
 
 }  // namespace verger::cli

@@ -57,7 +57,8 @@ std::string Limited(std::vector<std::string> items, size_t max_items) {
 
 std::string FormatLabelCounts(const json& counts, size_t max_items) {
   std::vector<std::string> items;
-  for (const auto& [label, c] : counts.value("labels", json::object()).items()) {
+  const json labels = counts.value("labels", json::object());  // items() must not outlive it
+  for (const auto& [label, c] : labels.items()) {
     std::string s = label + " " + std::to_string(c.value("ok", int64_t{0})) + " ok";
     if (c.value("failed", int64_t{0}) > 0) s += ", " + std::to_string(c.value("failed", int64_t{0})) + " failed";
     items.push_back(std::move(s));
@@ -67,7 +68,8 @@ std::string FormatLabelCounts(const json& counts, size_t max_items) {
 
 std::string FormatReasonCounts(const json& counts, size_t max_items) {
   std::vector<std::pair<int64_t, std::string>> sorted;
-  for (const auto& [kind, n] : counts.value("error_reasons", json::object()).items())
+  const json reasons = counts.value("error_reasons", json::object());
+  for (const auto& [kind, n] : reasons.items())
     sorted.emplace_back(-n.get<int64_t>(), kind);
   std::sort(sorted.begin(), sorted.end());
   std::vector<std::string> items;

@@ -11,10 +11,10 @@ from cli_test_util import *
 work = tempdir("interrupt")
 try:
     images = os.path.join(work, "in")
-    keys = small_input(images, 120)  # 1,200 images, 24 partitions of 50
+    keys = small_input(images, 40)  # 400 images, 20 partitions of 20
     out = os.path.join(work, "out")
     args = ["extract", "--input", images, "--output", out, "--model", "squeezenet", "--format", "csv",
-            "--partition-size", "50", "--threads", "1", "--batch", "4", "--progress", "log"]
+            "--partition-size", "20", "--threads", "1", "--batch", "4", "--progress", "log"]
     cmd = [VERGER, *args]
     print("$", " ".join(cmd), flush=True)
     proc = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True)
@@ -28,9 +28,9 @@ try:
     print(stderr[-2000:])
     check(proc.returncode == 130, f"exit {proc.returncode} after SIGINT, expected 130")
     done = len(glob.glob(markers))
-    hint = f"verger: interrupted: {done} of 24 partitions complete; rerun the same command with --resume"
+    hint = f"verger: interrupted: {done} of 20 partitions complete; rerun the same command with --resume"
     check(hint in stderr, f"no {hint!r} in {stderr[-1000:]!r}")
-    check(3 <= done < 24, f"{done} partitions complete")
+    check(3 <= done < 20, f"{done} partitions complete")
     left = files_under(out)
     check(not [f for f in left if ".tmp-" in f], f"temporaries left: {left}")
     check("manifest.json" not in left, "an interrupted job must not write a manifest")
@@ -43,7 +43,7 @@ try:
           f"--resume must come first: {line[0]}")
 
     p = run_verger(*args, "--resume")
-    check(f"24 partitions ({done} reused)" in p.stderr, f"resume must reuse the {done} finished partitions")
+    check(f"20 partitions ({done} reused)" in p.stderr, f"resume must reuse the {done} finished partitions")
     rows, _ = read_feature_csvs(out)  # asserts no path appears twice
     check(sorted(rows) == keys, f"{len(rows)} rows after resume, {len(keys)} images")
     check(read_manifest(out)["images"]["ok"] == len(keys), "manifest count")
