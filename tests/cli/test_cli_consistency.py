@@ -6,18 +6,16 @@ import re
 
 from cli_test_util import *
 
-COMMANDS = ["extract", "run", "fit-pca", "transform", "inspect"]
-for cmd in COMMANDS:
-    p = run_verger(cmd, "--help")
+HELP = {cmd: run_verger(cmd, "--help").stdout for cmd in ["extract", "run", "fit-pca", "transform", "inspect"]}
+for cmd, text in HELP.items():
     for opt in ["--s3-endpoint", "--s3-region", "--s3-path-style", "--progress", "--progress-interval",
                 "--log-format"]:
-        check(opt in p.stdout, f"{cmd} --help lacks {opt}")
+        check(opt in text, f"{cmd} --help lacks {opt}")
 for cmd in ["fit-pca", "run"]:
-    p = run_verger(cmd, "--help")
-    check(re.search(r"--variance FLOAT\S*( in \[0 - 1\])?=0\.95", p.stdout), f"{cmd} --help must state --variance 0.95:\n{p.stdout}")
-p = run_verger("extract", "--help")
+    check(re.search(r"--variance FLOAT\S*( in \[0 - 1\])?=0\.95", HELP[cmd]),
+          f"{cmd} --help must state --variance 0.95:\n{HELP[cmd]}")
 for opt in ["--sample", "--seed", "--dry-run", "first N images in key order"]:
-    check(opt in p.stdout, f"extract --help lacks {opt}")
+    check(opt in HELP["extract"], f"extract --help lacks {opt}")
 
 
 def expect_error(code, needles, *args):
