@@ -1,8 +1,13 @@
 #include <cstdio>
 #include <memory>
 
+#include <nlohmann/json.hpp>
+
 #include "cli/commands.h"
 #include "engine/extract_job.h"
+#include "engine/extract_plan.h"
+#include "engine/job_counts.h"
+#include "engine/progress.h"
 #include "model/model_spec.h"
 #include "sink/table.h"
 
@@ -19,12 +24,12 @@ std::string Join(const std::vector<std::string>& v) {
 }  // namespace
 
 // Options shared by every command that extracts (extract, run).
-void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) {
+void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, LogChoice& log) {
   cmd->add_option("-i,--input", o.input, "Folder (or s3://bucket/prefix) of images; searched recursively for "
                                          ".jpg/.jpeg/.png, label = parent folder name")
       ->required();
   cmd->add_option("-o,--output", o.output, "Folder (or s3://bucket/prefix) to write features/, manifest.json "
-                                           "and errors.csv into; must be empty unless --overwrite")
+                                           "and errors.csv into; must be empty unless --overwrite or --resume")
       ->required();
   cmd->add_option("-m,--model", o.model, "Built-in model (" + Join(BuiltinModelNames()) +
                                              ") or path to a JSON model spec (see docs/models.md)")
@@ -34,11 +39,11 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
                   "Inference backend replacing the spec's: opencv (OpenCV DNN, ONNX) or torch (LibTorch: TorchScript,\n"
                   "or Keras VGG16 .h5/.onnx converted once and cached; see docs/benchmarks.md).\n"
                   "Default: the spec's, but torch for .pt / Keras .h5 weights")
-      ->check(CLI::IsMember({"opencv", "torch"}));
+      ->check(OneOf({"opencv", "torch"}));
   cmd->add_option("--device", o.device, "Device for --backend torch: cpu (default) or cuda")
-      ->check(CLI::IsMember({"cpu", "cuda"}));
+      ->check(OneOf({"cpu", "cuda"}));
   cmd->add_option("--precision", o.precision, "Precision for --backend torch: fp32 (default), bf16, or int8 (needs a quantized model: docs/benchmarks.md)")
-      ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
+      ->check(OneOf({"fp32", "bf16", "int8"}));
   cmd->add_option("-b,--batch", o.batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_option("-t,--threads", o.threads, "Threads for decoding and inference (0 = all cores)")
       ->capture_default_str();
@@ -52,7 +57,15 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
   cmd->add_option("-f,--format", o.formats, "Output format(s), repeatable: " + Join(AvailableTableFormats()))
       ->capture_default_str()
       ->delimiter(',');
-  cmd->add_option("--limit", o.limit, "Process only the first N images in key order (0 = all)")->capture_default_str();
+  cmd->add_option("--limit", o.limit,
+                  "Process only the first N images in key order (0 = all): usually a single label; for a\n"
+                  "representative trial run use --sample")
+      ->capture_default_str();
+  cmd->add_option("--sample", o.sample,
+                  "Process N images sampled per label in proportion (every label gets at least one while N\n"
+                  "allows), the same N for the same --seed and images (0 = all)")
+      ->capture_default_str();
+  cmd->add_option("--seed", o.seed, "Seed of --sample")->capture_default_str();
   cmd->add_flag("--overwrite", o.overwrite, "Replace verger's outputs in a non-empty output location");
   cmd->add_flag("--resume,--incremental", o.resume,
                 "Continue an interrupted or earlier run in the same output: keep partitions whose marker shows\n"
@@ -65,22 +78,26 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
   cmd->add_option("--max-pixels", o.max_pixels,
                   "Refuse images with more pixels than this before decoding (decompression-bomb guard)")
       ->capture_default_str();
-  cmd->add_option("--s3-endpoint", o.store.s3_endpoint, "S3-compatible endpoint URL (default: AWS_ENDPOINT_URL or AWS)");
-  cmd->add_option("--s3-region", o.store.s3_region, "S3 region (default: AWS_REGION / profile / us-east-1)");
-  cmd->add_flag("--s3-path-style", o.store.s3_path_style, "Address buckets as endpoint/bucket/key");
-  cmd->add_option("--progress", progress, "Progress display: auto (bar on a terminal, log lines otherwise), bar, log, none")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"auto", "bar", "log", "none"}));
+  AddCommonOptions(cmd, o.store, log);
 }
 
-Progress::Mode ProgressMode(const std::string& s) {
-  if (s == "bar") return Progress::Mode::kBar;
-  if (s == "log") return Progress::Mode::kLog;
-  if (s == "none") return Progress::Mode::kQuiet;
-  return Progress::Mode::kAuto;
-}
-
-void PrintExtractSummary(const ExtractSummary& s) {
+void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
+  if (log.json()) {
+    nlohmann::json j = {{"time", Iso8601UtcNow()},  {"event", "summary"},     {"task", "extract"},
+                        {"images", s.listed},       {"ok", s.ok},             {"failed", s.failed},
+                        {"computed", s.images_computed}, {"reused", s.images_reused},
+                        {"partitions", s.partitions}, {"partitions_reused", s.partitions_reused},
+                        {"feature_dim", s.feature_dim}, {"wall_time_s", s.wall_s},
+                        {"images_per_s", s.images_per_s}, {"output", s.output_uri},
+                        {"errors_file", s.errors_uri}, {"stage_seconds", s.stages.ToJson()},
+                        {"store_retries", s.store_retries}};
+    if (s.counts.is_object()) {
+      j["labels"] = s.counts.value("labels", nlohmann::json::object());
+      j["error_reasons"] = s.counts.value("error_reasons", nlohmann::json::object());
+    }
+    std::fprintf(stderr, "%s\n", j.dump().c_str());
+    return;
+  }
   std::fprintf(stderr,
                "verger: %lld images: %lld ok (%lld computed, %lld reused), %lld failed, %lld partitions (%lld reused), "
                "%lld-d features in %.1f s (%.1f images/s) -> %s\n",
@@ -89,6 +106,12 @@ void PrintExtractSummary(const ExtractSummary& s) {
                static_cast<long long>(s.failed), static_cast<long long>(s.partitions),
                static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
+  if (s.counts.is_object()) {
+    std::fprintf(stderr, "verger: per label: %s\n", FormatLabelCounts(s.counts, 20).c_str());
+    if (s.failed > 0)
+      std::fprintf(stderr, "verger: failures by reason: %s; every image with its reason: %s\n",
+                   FormatReasonCounts(s.counts, 10).c_str(), s.errors_uri.c_str());
+  }
   if (s.images_computed > 0)
     std::fprintf(stderr, "verger: time by stage (read and decode are summed over their threads): %s\n",
                  s.stages.ToString().c_str());
@@ -97,24 +120,36 @@ void PrintExtractSummary(const ExtractSummary& s) {
                  "all succeeded\n", static_cast<long long>(s.store_retries));
 }
 
+int PrintExtractPlan(const ExtractOptions& options, bool with_pca) {
+  auto plan = PlanExtract(options);
+  if (!plan.ok()) return Fail(plan.status());
+  std::fputs(DescribePlan(*plan, with_pca).c_str(), stdout);
+  return 0;
+}
+
 void AddExtractCommand(CLI::App& app, Action& action, const std::string& command_line) {
   auto options = std::make_shared<ExtractOptions>();
-  auto progress = std::make_shared<std::string>("auto");
+  auto log = std::make_shared<LogChoice>();
+  auto dry_run = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand(
       "extract",
       "Turn images into feature tables: features/label=<Label>/part-NNNNN.<fmt>, manifest.json, errors.csv.\n"
       "Example: verger extract --input photos/ --output out/ --model mobilenetv2 --format csv");
-  AddExtractOptions(cmd, *options, *progress);
-  cmd->callback([&action, options, progress, command_line] {
-    action = [options, progress, command_line]() -> int {
+  AddExtractOptions(cmd, *options, *log);
+  cmd->add_flag("--dry-run", *dry_run,
+                "List and sample the input, plan partitions, load the model and check the output, then print\n"
+                "what would be done (images per label, partitions, model, backend, files) and write nothing");
+  cmd->callback([&action, options, log, dry_run, command_line] {
+    action = [options, log, dry_run, command_line]() -> int {
+      if (*dry_run) return PrintExtractPlan(*options, false);
       options->command_line = command_line;
-      options->progress = ProgressMode(*progress);
+      options->progress = log->Resolve();
       auto result = RunExtract(*options);
       if (!result.ok()) return Fail(result.status());
-      PrintExtractSummary(*result);
+      PrintExtractSummary(*result, *log);
       if (result->max_errors_exceeded) {
-        std::fprintf(stderr, "verger: error: more than %lld images failed (--max-errors); see %s/errors.csv\n",
-                     static_cast<long long>(options->max_errors), result->output_uri.c_str());
+        std::fprintf(stderr, "verger: error: more than %lld images failed (--max-errors); see %s\n",
+                     static_cast<long long>(options->max_errors), result->errors_uri.c_str());
         return 1;
       }
       return 0;

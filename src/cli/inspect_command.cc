@@ -8,15 +8,16 @@ namespace verger::cli {
 
 void AddInspectCommand(CLI::App& app, Action& action) {
   auto o = std::make_shared<InspectOptions>();
+  auto log = std::make_shared<LogChoice>();  // accepted like everywhere; inspect prints no progress
   CLI::App* cmd = app.add_subcommand(
       "inspect",
       "Summarise an output location (manifest: model, counts, partitions, speed, PCA) and print the first rows\n"
       "of its first table, whatever its format. Example: verger inspect out/train --dataset reduced");
   cmd->add_option("location", o->location, "Output folder (or s3://...) of extract/run")->required();
-  cmd->add_option("--dataset", o->dataset, "features or reduced")->capture_default_str();
+  cmd->add_option("--dataset", o->dataset, "features or reduced")->capture_default_str()->check(OneOf({"features", "reduced"}));
   cmd->add_option("-n,--rows", o->rows, "Rows to show")->capture_default_str();
   cmd->add_option("--columns", o->columns, "Values per row to show")->capture_default_str();
-  cmd->add_option("--s3-endpoint", o->store.s3_endpoint, "S3-compatible endpoint URL");
+  AddCommonOptions(cmd, o->store, *log);
   cmd->callback([&action, o] {
     action = [o]() -> int {
       auto r = InspectOutput(*o);

@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "cli/commands.h"
+#include "engine/interrupt.h"
 
 int main(int argc, char** argv) {
   using namespace verger::cli;
@@ -23,10 +24,13 @@ int main(int argc, char** argv) {
   AddReportCommand(app, action);
   try {
     app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : 2;
+    std::fprintf(stderr, "verger: error: %s\n", ParseErrorLine(app, e).c_str());
+    return 2;
   }
+  verger::InstallInterruptHandlers();
   try {
     return action ? action() : 2;
   } catch (const std::exception& e) {

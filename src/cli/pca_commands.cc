@@ -8,13 +8,27 @@ namespace verger::cli {
 
 namespace {
 
-void AddPcaChoice(CLI::App* cmd, PcaChoice& c) {
-  auto* k = cmd->add_option("-k,--components", c.components, "Keep K principal components");
-  auto* v = cmd->add_option("--variance", c.variance,
-                            "Keep the smallest K whose cumulative explained variance reaches this fraction, e.g. 0.95")
+// The PCA size options; --variance 0.95 unless --components is given.
+struct PcaArgs {
+  PcaChoice choice{0, 0.95, false};
+  CLI::Option* components = nullptr;
+  PcaChoice Resolve() const {
+    PcaChoice c = choice;
+    if (components->count() > 0) c.variance = 0;
+    return c;
+  }
+};
+
+void AddPcaChoice(CLI::App* cmd, PcaArgs& a) {
+  a.components = cmd->add_option("-k,--components", a.choice.components,
+                                 "Keep K principal components (instead of --variance)");
+  auto* v = cmd->add_option("--variance", a.choice.variance,
+                            "Keep the smallest K whose cumulative explained variance reaches this fraction\n"
+                            "(1 keeps every component)")
+                ->capture_default_str()
                 ->check(CLI::Range(0.0, 1.0));
-  k->excludes(v);
-  cmd->add_flag("--whiten", c.whiten, "Scale components to unit variance (as scikit-learn's whiten=True)");
+  a.components->excludes(v);
+  cmd->add_flag("--whiten", a.choice.whiten, "Scale components to unit variance (as scikit-learn's whiten=True)");
 }
 
 void PrintFit(const FitPcaSummary& s) {
@@ -37,6 +51,8 @@ void PrintTransform(const TransformSummary& s) {
 void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_line) {
   {
     auto o = std::make_shared<FitPcaOptions>();
+    auto pca = std::make_shared<PcaArgs>();
+    auto log = std::make_shared<LogChoice>();
     CLI::App* cmd = app.add_subcommand(
         "fit-pca",
         "Fit PCA on the features of an extract output (merging its per-partition statistics, or reading the\n"
@@ -44,9 +60,11 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
         "explained_variance(_ratio).npy (numpy-readable) and explained_variance.svg.\n"
         "Example: verger fit-pca --input out/train --variance 0.95");
     cmd->add_option("-i,--input", o->input, "Output folder of `verger extract` (or s3://...)")->required();
-    AddPcaChoice(cmd, o->pca);
-    cmd->callback([&action, o] {
-      action = [o]() -> int {
+    AddPcaChoice(cmd, *pca);
+    AddCommonOptions(cmd, o->store, *log);
+    cmd->callback([&action, o, pca] {
+      action = [o, pca]() -> int {
+        o->pca = pca->Resolve();
         auto r = RunFitPca(*o);
         if (!r.ok()) return Fail(r.status());
         PrintFit(*r);
@@ -56,20 +74,22 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
   }
   {
     auto o = std::make_shared<TransformOptions>();
-    auto progress = std::make_shared<std::string>("auto");
+    auto log = std::make_shared<LogChoice>();
     CLI::App* cmd = app.add_subcommand(
         "transform",
         "Project the features of an extract output with its fitted PCA (pca/model.json) into\n"
-        "reduced/label=<Label>/part-NNNNN.<fmt> with columns path,label,pc_0..pc_<K-1>, and draw\n"
-        "pca/scatter_pc1_pc2.svg. Example: verger transform --input out/train");
+        "reduced/label=<Label>/part-NNNNN.<fmt> and draw pca/scatter_pc1_pc2.svg. Columns: path, label and\n"
+        "the K components: one `pc FLOAT[K]` array column in Parquet, pc_0..pc_<K-1> in CSV, a rows x K\n"
+        "matrix in NPY. Files of an earlier transform that this one does not write are removed.\n"
+        "Example: verger transform --input out/train");
     cmd->add_option("-i,--input", o->input, "Output folder of `verger extract` + `verger fit-pca`")->required();
     cmd->add_option("--pca", o->pca, "Folder of a fitted PCA model to apply (default: <input>/pca), e.g. the\n"
                                      "model fitted on a training set applied to a test set");
     cmd->add_option("-f,--format", o->formats, "Output format(s) (default: those of the extract)")->delimiter(',');
-    cmd->add_option("--progress", *progress, "auto, bar, log or none")->check(CLI::IsMember({"auto", "bar", "log", "none"}));
-    cmd->callback([&action, o, progress] {
-      action = [o, progress]() -> int {
-        o->progress = ProgressMode(*progress);
+    AddCommonOptions(cmd, o->store, *log);
+    cmd->callback([&action, o, log] {
+      action = [o, log]() -> int {
+        o->progress = log->Resolve();
         auto r = RunTransform(*o);
         if (!r.ok()) return Fail(r.status());
         PrintTransform(*r);
@@ -79,30 +99,35 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
   }
   {
     auto ex = std::make_shared<ExtractOptions>();
-    auto pca = std::make_shared<PcaChoice>();
-    auto progress = std::make_shared<std::string>("auto");
+    auto pca = std::make_shared<PcaArgs>();
+    auto log = std::make_shared<LogChoice>();
     auto refit = std::make_shared<bool>(false);
+    auto dry_run = std::make_shared<bool>(false);
     CLI::App* cmd = app.add_subcommand(
         "run",
         "extract -> fit-pca -> transform in one command. PCA statistics are accumulated while extracting,\n"
         "so the features are read back once, for the projection.\n"
         "Example: verger run --input photos/ --output out/ --model mobilenetv2 --variance 0.95");
-    AddExtractOptions(cmd, *ex, *progress);
+    AddExtractOptions(cmd, *ex, *log);
     AddPcaChoice(cmd, *pca);
     cmd->add_flag("--refit-pca", *refit,
                   "With --resume/--incremental: fit PCA again on all features instead of projecting them with\n"
                   "the model already in <output>/pca/ (kept by default so projections stay comparable)");
-    cmd->callback([&action, ex, pca, progress, refit, command_line] {
-      action = [ex, pca, progress, refit, command_line]() -> int {
+    cmd->add_flag("--dry-run", *dry_run,
+                  "List and sample the input, plan partitions, load the model and check the output, then print\n"
+                  "what would be done and write nothing");
+    cmd->callback([&action, ex, pca, log, refit, dry_run, command_line] {
+      action = [ex, pca, log, refit, dry_run, command_line]() -> int {
+        if (*dry_run) return PrintExtractPlan(*ex, true);
         ex->command_line = command_line;
-        ex->progress = ProgressMode(*progress);
+        ex->progress = log->Resolve();
         ex->write_pca_stats = true;
         auto extracted = RunExtract(*ex);
         if (!extracted.ok()) return Fail(extracted.status());
-        PrintExtractSummary(*extracted);
+        PrintExtractSummary(*extracted, *log);
         if (extracted->max_errors_exceeded) {
-          std::fprintf(stderr, "verger: error: more than %lld images failed (--max-errors); see errors.csv\n",
-                       static_cast<long long>(ex->max_errors));
+          std::fprintf(stderr, "verger: error: more than %lld images failed (--max-errors); see %s\n",
+                       static_cast<long long>(ex->max_errors), extracted->errors_uri.c_str());
           return 1;
         }
         // A resumed run keeps a complete PCA model (model.json is written
@@ -119,7 +144,7 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
           }
         }
         if (fit) {
-          FitPcaOptions fit_options{ex->output, *pca, ex->store};
+          FitPcaOptions fit_options{ex->output, pca->Resolve(), ex->store};
           auto fitted = RunFitPca(fit_options);
           if (!fitted.ok()) return Fail(fitted.status());
           PrintFit(*fitted);

@@ -8,6 +8,7 @@ namespace verger::cli {
 
 void AddReportCommand(CLI::App& app, Action& action) {
   auto o = std::make_shared<ReportOptions>();
+  auto log = std::make_shared<LogChoice>();
   CLI::App* cmd = app.add_subcommand(
       "report",
       "Write one self-contained HTML page about an output (opens offline in any browser): images and failures per\n"
@@ -15,10 +16,8 @@ void AddReportCommand(CLI::App& app, Action& action) {
       "(explained variance, PC1/PC2 scatter). Example: verger report out/train  (writes out/train/report.html)");
   cmd->add_option("location", o->output, "Output folder (or s3://...) of extract/run")->required();
   cmd->add_option("--html", o->html, "Write the page to this local file instead of <location>/report.html");
-  cmd->add_option("--s3-endpoint", o->store.s3_endpoint, "S3-compatible endpoint URL (default: AWS_ENDPOINT_URL or AWS)");
-  cmd->add_option("--s3-region", o->store.s3_region, "S3 region (default: AWS_REGION / profile / us-east-1)");
-  cmd->add_flag("--s3-path-style", o->store.s3_path_style, "Address buckets as endpoint/bucket/key");
-  cmd->callback([&action, o] {
+  AddCommonOptions(cmd, o->store, *log);
+  cmd->callback([&action, o, log] {
     action = [o]() -> int {
       auto r = RunReport(*o);
       if (!r.ok()) return Fail(r.status());

@@ -9,6 +9,9 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/image_listing.h"
+#include "engine/image_sample.h"
+#include "engine/interrupt.h"
+#include "engine/job_counts.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
@@ -42,23 +45,16 @@ Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors) {
 }
 
 Status RemoveUnreferenced(ObjectStore& out, const json& partitions) {
-  std::set<std::string> keep;
-  for (const auto& p : partitions) {
-    keep.insert(PartitionMarkerKey(p["index"].get<int64_t>()));
-    for (const auto& f : p["files"]) keep.insert(f["key"].get<std::string>());
-    if (p.contains("pca_stats")) keep.insert(p["pca_stats"].get<std::string>());
-  }
-  for (std::string_view prefix : {"features/", "_partitions/"}) {
-    VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(prefix));
-    for (const auto& o : listing.objects)
-      if (!keep.count(o.key)) VERGER_RETURN_IF_ERROR(out.Delete(o.key));
-  }
+  std::set<std::string> keep = ListedKeys(partitions);
+  for (const auto& p : partitions) keep.insert(PartitionMarkerKey(p["index"].get<int64_t>()));
+  for (std::string_view prefix : {"features/", "_partitions/"}) VERGER_RETURN_IF_ERROR(RemoveUnlisted(out, prefix, keep));
   return Status::OK();
 }
 
 json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
   // Per-partition error lists live in the markers and errors.csv; the
   // manifest keeps counts.
+  json counts = CountByLabelAndReason(partitions, info.listing_errors, RootLabel(info.input_uri));
   for (auto& p : partitions) p.erase("errors");
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return json{
@@ -83,6 +79,8 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
                   {"listing_problems", info.listing_problems}, {"computed", info.images_computed},
                   {"reused", info.images_reused}}},
       {"errors_file", kErrorsKey},
+      {"labels", counts["labels"]},
+      {"error_reasons", counts["error_reasons"]},
       {"partitions_reused", info.partitions_reused},
       {"partitions", partitions},
       {"wall_time_s", info.wall_s},
@@ -121,17 +119,24 @@ ExtractorConfig ExtractorConfigFrom(const ExtractOptions& o) {
   return c;
 }
 
+Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOptions& o) {
+  if (o.limit < 0) return Status::InvalidArgument("--limit must be >= 0 (0 = no limit)");
+  if (o.sample < 0) return Status::InvalidArgument("--sample must be >= 0 (0 = every image)");
+  VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListImages(input, o.limit));
+  if (listing.images.empty())
+    return Status::InvalidArgument(input.uri() + ": no .jpg, .jpeg or .png images found (label = parent folder)");
+  if (o.sample > 0) listing.images = SampleByLabel(listing.images, o.sample, o.seed);
+  return listing;
+}
+
 Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.partition_size < 1) return Status::InvalidArgument("--partition-size must be at least 1");
-  if (o.limit < 0) return Status::InvalidArgument("--limit must be >= 0 (0 = no limit)");
   if (o.resume && o.overwrite) return Status::InvalidArgument("give --resume or --overwrite, not both");
   VERGER_ASSIGN_OR_RETURN(auto extractor, Extractor::Create(ExtractorConfigFrom(o)));
 
   VERGER_ASSIGN_OR_RETURN(auto input, OpenObjectStore(o.input, o.store));
-  VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListImages(*input, o.limit));
-  if (listing.images.empty())
-    return Status::InvalidArgument(input->uri() + ": no .jpg, .jpeg or .png images found (label = parent folder)");
+  VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListJobImages(*input, o));
 
   StoreOptions out_options = o.store;
   out_options.create = true;
@@ -166,7 +171,13 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   json timeline = json::array();  // when each computed partition ran, for images/s over time (verger report)
   int64_t processed_ok = 0;
   Progress progress("extract", n, o.progress);
+  // Ctrl-C: finished partitions stay (markers), no manifest; --resume continues.
+  auto interrupted = [&] {
+    progress.Finish();
+    return InterruptedStatus(static_cast<int64_t>(partitions_json.size()), summary.partitions);
+  };
   for (const auto& part : plan) {
+    if (InterruptRequested()) return interrupted();
     std::vector<ImageItem> items(listing.images.begin() + part.begin, listing.images.begin() + part.end);
     json marker;
     bool reused = false;
@@ -184,8 +195,9 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     } else {
       const double started_at = UnixSeconds();
       const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - static_cast<int64_t>(errors.size()));
-      VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor->RunPartition(*input, *output, items, part.index, &progress, budget,
-                                                                           reuse.get()));
+      auto run = extractor->RunPartition(*input, *output, items, part.index, &progress, budget, reuse.get());
+      if (!run.ok() && run.status().code() == StatusCode::kCancelled) return interrupted();
+      VERGER_ASSIGN_OR_RETURN(PartitionResult r, std::move(run));
       ok = r.ok;
       summary.images_reused += r.reused;
       summary.images_computed += r.ok - r.reused;
@@ -208,6 +220,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   progress.Finish();
 
   VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output, errors));
+  summary.errors_uri = output->Describe(kErrorsKey);
   summary.wall_s = SecondsSince(t0);
   // Speed counts the images this run computed, not partitions it reused.
   summary.images_per_s = summary.wall_s > 0 ? processed_ok / summary.wall_s : 0;
@@ -228,6 +241,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.ok = summary.ok;
   info.failed = summary.failed;
   info.listing_problems = static_cast<int64_t>(listing.problems.size());
+  for (const auto& p : listing.problems) info.listing_errors.push_back({p.key, p.reason});
   info.partitions_reused = summary.partitions_reused;
   info.images_reused = summary.images_reused;
   info.images_computed = summary.images_computed;
@@ -239,6 +253,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   summary.store_retries = info.input_retries + info.output_retries;
   json manifest = FeaturesManifest(info, std::move(partitions_json));
   manifest["timeline"] = std::move(timeline);
+  summary.counts = {{"labels", manifest["labels"]}, {"error_reasons", manifest["error_reasons"]}};
   VERGER_RETURN_IF_ERROR(WriteJson(*output, kManifestKey, manifest));
   return summary;
 }

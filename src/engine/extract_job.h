@@ -24,7 +24,9 @@ struct ExtractOptions {
   int io_concurrency = 0;                 // 0 = a default fitting the store
   int64_t partition_size = 1000;
   std::vector<std::string> formats = {"parquet"};
-  int64_t limit = 0;                      // 0 = all images
+  int64_t limit = 0;                      // 0 = all images; else the first N keys in order
+  int64_t sample = 0;                     // 0 = all; else N images stratified by label (SampleByLabel)
+  uint64_t seed = 0;                      // of --sample
   bool overwrite = false;
   bool resume = false;                    // keep complete partitions and unchanged images' rows of an
                                           // earlier run (RowReuse), compute the rest
@@ -32,7 +34,7 @@ struct ExtractOptions {
   int64_t max_pixels = kDefaultMaxPixels; // decompression-bomb guard
   bool write_pca_stats = false;           // per-partition PCA statistics (for `run`)
   StoreOptions store;
-  Progress::Mode progress = Progress::Mode::kAuto;
+  Progress::Options progress;
   std::string command_line;               // recorded in the manifest
 };
 
@@ -48,6 +50,8 @@ struct ExtractSummary {
   bool max_errors_exceeded = false;
   int64_t store_retries = 0;              // requests the input and output stores retried (S3)
   StageSeconds stages;                    // of the partitions computed in this run
+  nlohmann::json counts;                  // CountByLabelAndReason (engine/job_counts.h)
+  std::string errors_uri;                 // where errors.csv went
   std::string model_hash;
   std::string output_uri;
 };
@@ -67,6 +71,7 @@ struct FeaturesManifestInfo {
   double wall_s = 0, images_per_s = 0;
   StageSeconds stages;
   int64_t input_retries = 0, output_retries = 0;
+  std::vector<ImageError> listing_errors;  // listing problems, counted by reason
 };
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
 
@@ -82,6 +87,9 @@ Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors);
 // no partition in `partitions` (marker JSONs) references, so no row appears
 // twice when the plan changed.
 Status RemoveUnreferenced(ObjectStore& out, const nlohmann::json& partitions);
+
+// The image list a job works on: listed, then --limit, then --sample.
+Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOptions& options);
 
 // Runs the whole job. Returns an error Status for configuration problems
 // (InvalidArgument/NotFound/AlreadyExists/PermissionDenied) and failures

@@ -8,6 +8,7 @@
 
 #include "core/hash.h"
 #include "engine/image_loader.h"
+#include "engine/interrupt.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
@@ -168,6 +169,8 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     ImageLoader loader(input, todo, lo);
     const int64_t tensor_size = loader.tensor_size();
     for (int64_t t = 0; t < static_cast<int64_t>(todo.size()); ++t) {
+      // Stop between images: nothing of this partition is written yet.
+      if (InterruptRequested()) return Status::Cancelled("interrupted in " + PartitionName(partition_index));
       const int64_t i = todo_item[t];
       const float* tensor = nullptr;
       Status s = loader.Next(t, &tensor);

@@ -2,6 +2,8 @@
 
 #include "engine/partition.h"
 
+#include <algorithm>
+
 namespace verger {
 
 std::string PartitionMarkerKey(int64_t partition) { return "_partitions/" + PartitionName(partition) + ".json"; }
@@ -16,14 +18,26 @@ static bool IsVergerOutput(std::string_view key) {
   return key == kErrorsKey;
 }
 
+Status RefuseNonEmptyOutput(const ObjectStore& out, const Listing& listing, bool overwrite) {
+  if (listing.objects.empty() || overwrite) return Status::OK();
+  size_t markers = 0;
+  for (const auto& obj : listing.objects) markers += obj.key.rfind("_partitions/", 0) == 0;
+  const bool has_manifest =
+      std::any_of(listing.objects.begin(), listing.objects.end(), [](const auto& o) { return o.key == kManifestKey; });
+  if (markers > 0 && !has_manifest)
+    return Status::AlreadyExists(out.uri() + ": holds " + std::to_string(markers) +
+                                 " complete partitions of an unfinished run (no manifest.json); rerun the same "
+                                 "command with --resume to finish it, or pass --overwrite to start again");
+  return Status::AlreadyExists(out.uri() + ": output is not empty (" + std::to_string(listing.objects.size()) +
+                               " files, e.g. '" + listing.objects.front().key +
+                               "'); choose an empty location, --resume an earlier run there, or pass --overwrite "
+                               "to replace verger's outputs there");
+}
+
 Status PrepareOutput(ObjectStore& out, bool overwrite) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
+  VERGER_RETURN_IF_ERROR(RefuseNonEmptyOutput(out, listing, overwrite));
   if (listing.objects.empty()) return Status::OK();
-  if (!overwrite) {
-    return Status::AlreadyExists(out.uri() + ": output is not empty (" + std::to_string(listing.objects.size()) +
-                                 " files, e.g. '" + listing.objects.front().key +
-                                 "'); choose an empty location or pass --overwrite to replace verger's outputs there");
-  }
   VERGER_RETURN_IF_ERROR(out.Delete(kManifestKey));
   for (const auto& obj : listing.objects)
     if (IsVergerOutput(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
@@ -62,6 +76,22 @@ std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann:
     if (f.value("key", "") == base + suffix) out.emplace_back(base, label);
   }
   return out;
+}
+
+std::set<std::string> ListedKeys(const nlohmann::json& partitions) {
+  std::set<std::string> keys;
+  for (const auto& p : partitions) {
+    for (const auto& f : p.value("files", nlohmann::json::array())) keys.insert(f.value("key", ""));
+    if (p.contains("pca_stats")) keys.insert(p["pca_stats"].get<std::string>());
+  }
+  return keys;
+}
+
+Status RemoveUnlisted(ObjectStore& out, std::string_view prefix, const std::set<std::string>& keep) {
+  VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(prefix));
+  for (const auto& o : listing.objects)
+    if (!keep.count(o.key)) VERGER_RETURN_IF_ERROR(out.Delete(o.key));
+  return Status::OK();
 }
 
 Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value) {

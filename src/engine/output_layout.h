@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -22,6 +23,8 @@ inline constexpr std::string_view kFeaturesDataset = "features";
 inline constexpr std::string_view kReducedDataset = "reduced";
 inline constexpr const char* kManifestKey = "manifest.json";
 inline constexpr const char* kErrorsKey = "errors.csv";
+inline constexpr const char* kExplainedVarianceSvg = "pca/explained_variance.svg";
+inline constexpr const char* kScatterSvg = "pca/scatter_pc1_pc2.svg";
 
 // "_partitions/part-00042.json": written after a partition's files, so its
 // presence means the partition is complete.
@@ -35,6 +38,10 @@ std::string PcaStatsKey(int64_t partition);
 // own outputs there (manifest first, so no manifest outlives its files) and
 // leaves anything else alone.
 Status PrepareOutput(ObjectStore& out, bool overwrite);
+// PrepareOutput's refusal alone (AlreadyExists, naming --resume first when
+// partition markers but no manifest show an unfinished run); OK for an
+// empty listing or with `overwrite`.
+Status RefuseNonEmptyOutput(const ObjectStore& out, const Listing& listing, bool overwrite);
 
 // True for "<name>.tmp-<pid>-<n>", the temporary an atomic local write
 // renames into place; a process killed mid-write leaves it behind.
@@ -50,6 +57,15 @@ Status RemoveTemporaries(ObjectStore& out);
 // another's (".csv" in ".keys.csv") cannot confuse them.
 std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann::json& partition,
                                                                  std::string_view dataset, const TableFormat& format);
+
+// Keys partition entries (markers or manifest entries) name: their files
+// and PCA statistics.
+std::set<std::string> ListedKeys(const nlohmann::json& partitions);
+
+// Deletes every object under `prefix` that is not in `keep`: files of a
+// dataset the new manifest does not list (an earlier format, partitioning
+// or PCA model), so no stale table is read beside the new ones.
+Status RemoveUnlisted(ObjectStore& out, std::string_view prefix, const std::set<std::string>& keep);
 
 Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value);
 Result<nlohmann::json> ReadJson(const ObjectStore& store, std::string_view key);

@@ -4,10 +4,13 @@
 #include <chrono>
 #include <map>
 
+#include "core/hash.h"
+#include "engine/interrupt.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "reduce/pca_fit.h"
 #include "reduce/pca_plots.h"
+#include "sink/parquet_format.h"
 
 namespace verger {
 
@@ -27,15 +30,6 @@ Result<FeatureTable> ReadTable(const ObjectStore& store, const TableFormat& form
     files.push_back(std::move(bytes));
   }
   return format.Decode(files, store.Describe(base_key));
-}
-
-uint64_t Fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
 }
 
 }  // namespace
@@ -109,7 +103,7 @@ Status WritePcaModel(ObjectStore& store, const PcaModel& model) {
   VERGER_ASSIGN_OR_RETURN(auto files, model.Encode());
   for (const auto& [name, bytes] : files)
     if (name != PcaModel::kModelJson) VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/" + name, bytes));
-  VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/explained_variance.svg", Bytes(ExplainedVarianceSvg(model))));
+  VERGER_RETURN_IF_ERROR(store.WriteAtomic(kExplainedVarianceSvg, Bytes(ExplainedVarianceSvg(model))));
   for (const auto& [name, bytes] : files)
     if (name == PcaModel::kModelJson) VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/" + name, bytes));
   return Status::OK();
@@ -181,13 +175,19 @@ Result<json> TransformPartition(ObjectStore& store, const json& partition, const
 Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model, const std::string& model_location,
                        const std::vector<std::string>& formats, const json& reduced_partitions,
                        const ScatterSample& sample) {
-  std::vector<std::string> pictures = {"pca/explained_variance.svg"};
+  // The manifest lists only pictures that are there: a model applied with
+  // --pca has its explained-variance plot beside it, not here.
+  std::vector<std::string> pictures;
+  VERGER_ASSIGN_OR_RETURN(bool have_variance_plot, store.Exists(kExplainedVarianceSvg));
+  if (have_variance_plot) pictures.push_back(kExplainedVarianceSvg);
   if (model.components() >= 2 && !sample.pc1.empty()) {
     VERGER_ASSIGN_OR_RETURN(std::string svg, ScatterSvg(sample.pc1, sample.pc2, sample.labels,
                                                            model.explained_variance_ratio()[0],
                                                            model.explained_variance_ratio()[1]));
-    VERGER_RETURN_IF_ERROR(store.WriteAtomic("pca/scatter_pc1_pc2.svg", Bytes(svg)));
-    pictures.push_back("pca/scatter_pc1_pc2.svg");
+    VERGER_RETURN_IF_ERROR(store.WriteAtomic(kScatterSvg, Bytes(svg)));
+    pictures.push_back(kScatterSvg);
+  } else {
+    VERGER_RETURN_IF_ERROR(store.Delete(kScatterSvg));  // an earlier model's picture
   }
   double explained = 0;
   for (double r : model.explained_variance_ratio()) explained += r;
@@ -199,8 +199,13 @@ Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model,
                      {"n_samples", model.n_samples()},
                      {"explained_variance_ratio_total", explained},
                      {"pictures", pictures}};
-  manifest["reduced"] = {{"column_prefix", "pc_"}, {"formats", formats}, {"rows", rows}, {"partitions", reduced_partitions}};
-  return WriteJson(store, kManifestKey, manifest);
+  manifest["reduced"] = {{"column_prefix", "pc_"},
+                         {"parquet_column", ParquetVectorColumn("pc_")},
+                         {"formats", formats},
+                         {"rows", rows},
+                         {"partitions", reduced_partitions}};
+  VERGER_RETURN_IF_ERROR(WriteJson(store, kManifestKey, manifest));
+  return RemoveUnlisted(store, std::string(kReducedDataset) + "/", ListedKeys(reduced_partitions));
 }
 
 Status ValidatePcaChoice(const PcaChoice& c) {
@@ -294,6 +299,10 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
   ScatterSample sample;
   json reduced = json::array();
   for (const auto& p : manifest["partitions"]) {
+    if (InterruptRequested())
+      return Status::Cancelled("interrupted: transform stopped after " + std::to_string(summary.partitions) + " of " +
+                               std::to_string(manifest["partitions"].size()) +
+                               " partitions; rerun the same command (reduced/ is rewritten whole)");
     VERGER_ASSIGN_OR_RETURN(json r, TransformPartition(*store, p, *in_format, out_formats, model, source, stride, &sample));
     summary.rows += r["rows"].get<int64_t>();
     progress.Advance(r["rows"].get<int64_t>(), 0);

@@ -44,7 +44,7 @@ struct TransformOptions {
   std::string pca;                   // folder of a fitted model; empty = <input>/pca
   std::vector<std::string> formats;  // empty = the formats of the extract
   StoreOptions store;
-  Progress::Mode progress = Progress::Mode::kAuto;
+  Progress::Options progress;
 };
 
 struct TransformSummary {

@@ -143,6 +143,11 @@ Status LocalObjectStore::Delete(std::string_view key) {
   std::error_code ec;
   fs::remove(root_ / std::string(key), ec);
   if (ec) return Status::IOError(Describe(key) + ": cannot delete: " + ec.message());
+  // Object stores have no folders: drop the ones this key emptied (e.g. a
+  // label=<L>/ whose last table went), never the root. rmdir refuses
+  // non-empty folders, so nothing else can go.
+  for (fs::path dir = fs::path(std::string(key)).parent_path(); !dir.empty(); dir = dir.parent_path())
+    if (::rmdir((root_ / dir).c_str()) != 0) break;
   return Status::OK();
 }
 

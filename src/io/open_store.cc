@@ -25,6 +25,9 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const
   std::filesystem::path root(u);
   std::error_code ec;
   if (options.create) {
+    // A file where a folder must go is the user's mistake, not an I/O failure.
+    if (std::filesystem::exists(root, ec) && !std::filesystem::is_directory(root, ec))
+      return Status::InvalidArgument(root.string() + ": is a file, not a directory; name a folder to write into");
     std::filesystem::create_directories(root, ec);
     if (ec) return Status::IOError(root.string() + ": cannot create directory: " + ec.message());
   }

@@ -21,7 +21,16 @@ Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, c
       return Status::Unsupported("model " + spec.name + ": the opencv backend runs only device cpu, precision fp32 (got " +
                                  spec.device + ", " + spec.precision + "); use --backend torch");
     }
-    return CreatePluginBackend("opencv", spec, options);
+    auto backend = CreatePluginBackend("opencv", spec, options);
+    if (backend.ok() || backend.status().code() != StatusCode::kCorrupt) return backend;
+    // Weights that are none of the formats we know (a junk .pt, an empty
+    // .h5) are more than "not a valid ONNX model": say what was tried.
+    auto kind = SniffWeights(spec.weights);
+    if (!kind.ok() || *kind != WeightsKind::kUnknown) return backend;
+    return Status::InvalidArgument("model " + spec.name + ": weights " + spec.weights +
+                                   " is in no format verger reads: tried TorchScript (.pt: no zip header), Keras "
+                                   "HDF5 (.h5: no HDF5 signature) and ONNX (.onnx: does not parse as an ONNX model); "
+                                   "give a file in one of these formats (docs/models.md)");
   }
   return Status::Unsupported("model " + spec.name + ": unknown backend '" + spec.backend + "' (opencv or torch)");
 }

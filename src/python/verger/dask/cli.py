@@ -63,7 +63,8 @@ def parser():
     k = p.add_argument_group("PCA (as verger run)")
     kk = k.add_mutually_exclusive_group()
     kk.add_argument("-k", "--components", type=int, default=0, help="Keep K principal components")
-    kk.add_argument("--variance", type=float, default=0.0, help="Keep the smallest K reaching this variance fraction")
+    kk.add_argument("--variance", type=float, default=0.95,
+                    help="Keep the smallest K reaching this variance fraction (default 0.95, as verger run)")
     k.add_argument("--whiten", action="store_true", help="Scale components to unit variance")
     return p
 
@@ -86,7 +87,7 @@ def main(argv=None):
         io_concurrency=a.io_concurrency, partition_size=a.partition_size, formats=formats, limit=a.limit,
         overwrite=a.overwrite, resume=a.resume, max_errors=a.max_errors, max_pixels=a.max_pixels,
         s3_endpoint=a.s3_endpoint, s3_region=a.s3_region, s3_path_style=a.s3_path_style, components=a.components,
-        variance=a.variance, whiten=a.whiten, progress=a.progress, retries=a.retries,
+        variance=0.0 if a.components else a.variance, whiten=a.whiten, progress=a.progress, retries=a.retries,
         command_line=" ".join(shlex.quote(x) for x in ["verger-dask"] + list(argv)))
     if a.local_workers < 0:
         print("verger-dask: error: --local-workers must be >= 1", file=sys.stderr)
