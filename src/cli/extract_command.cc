@@ -65,6 +65,10 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
   cmd->add_option("--max-pixels", o.max_pixels,
                   "Refuse images with more pixels than this before decoding (decompression-bomb guard)")
       ->capture_default_str();
+  cmd->add_option("--max-file-bytes", o.max_file_bytes,
+                  "Refuse input files larger than this many bytes (errors.csv row) without reading them")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--s3-endpoint", o.store.s3_endpoint, "S3-compatible endpoint URL (default: AWS_ENDPOINT_URL or AWS)");
   cmd->add_option("--s3-region", o.store.s3_region, "S3 region (default: AWS_REGION / profile / us-east-1)");
   cmd->add_flag("--s3-path-style", o.store.s3_path_style, "Address buckets as endpoint/bucket/key");
@@ -89,6 +93,9 @@ void PrintExtractSummary(const ExtractSummary& s) {
                static_cast<long long>(s.failed), static_cast<long long>(s.partitions),
                static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
+  if (s.retried > 0)
+    std::fprintf(stderr, "verger: %lld retried, %lld now ok (images that had failed in the earlier run)\n",
+                 static_cast<long long>(s.retried), static_cast<long long>(s.retried_ok));
   if (s.images_computed > 0)
     std::fprintf(stderr, "verger: time by stage (read and decode are summed over their threads): %s\n",
                  s.stages.ToString().c_str());

@@ -1,5 +1,8 @@
 #include "engine/output_layout.h"
 
+#include <regex>
+
+#include "core/utf8.h"
 #include "engine/partition.h"
 
 namespace verger {
@@ -10,23 +13,52 @@ std::string PcaStatsKey(int64_t partition) {
   return std::string(kFeaturesDataset) + "/_pca_stats/" + PartitionName(partition) + ".pcastats";
 }
 
-static bool IsVergerOutput(std::string_view key) {
-  for (std::string_view prefix : {"features/", "reduced/", "pca/", "_partitions/", "_stats/"})
-    if (key.substr(0, prefix.size()) == prefix) return true;
-  return key == kErrorsKey;
+bool IsVergerNamed(std::string_view key) {
+  static const std::regex pattern = [] {
+    std::string suffixes;  // of every table format, so a new format needs no edit here
+    for (const auto& name : AvailableTableFormats()) {
+      auto format = MakeTableFormat(name);
+      if (!format.ok()) continue;
+      for (const auto& s : (*format)->suffixes()) suffixes += (suffixes.empty() ? "" : "|") + std::regex_replace(
+                                                    s, std::regex(R"([.])"), R"(\.)");
+    }
+    return std::regex(
+        R"(^(manifest\.json|errors\.csv|_state/features-manifest\.json|_partitions/part-[0-9]{5,}\.json)"
+        R"(|features/_pca_stats/part-[0-9]{5,}\.pcastats|(features|reduced)/label=[^/]+/part-[0-9]{5,}()" +
+        suffixes +
+        R"()|pca/(model\.json|(mean|components|explained_variance|explained_variance_ratio|spectrum)\.npy)"
+        R"(|pca/(explained_variance|scatter_pc1_pc2)\.svg)(\.tmp-[0-9]+-[0-9]+)?$)");
+  }();
+  return std::regex_match(key.begin(), key.end(), pattern);
+}
+
+Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing) {
+  std::vector<std::string> foreign;
+  for (const auto& obj : listing.objects)
+    if (obj.key != kLeaseKey && !IsVergerNamed(obj.key)) foreign.push_back(obj.key);
+  if (foreign.empty()) return Status::OK();
+  std::string some;
+  for (size_t i = 0; i < foreign.size() && i < 3; ++i) some += (i ? "', '" : "'") + EscapeNonUtf8(foreign[i]) + "'";
+  some += "'";
+  if (foreign.size() > 3) some += " and " + std::to_string(foreign.size() - 3) + " more";
+  return Status::AlreadyExists(out.uri() + ": holds " + std::to_string(foreign.size()) +
+                               " files verger did not write (" + some +
+                               "); verger deletes only its own outputs, so it will not write here: move them away "
+                               "or choose another output");
 }
 
 Status PrepareOutput(ObjectStore& out, bool overwrite) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
+  std::erase_if(listing.objects, [](const ObjectInfo& o) { return o.key == kLeaseKey; });  // our own lock
   if (listing.objects.empty()) return Status::OK();
   if (!overwrite) {
     return Status::AlreadyExists(out.uri() + ": output is not empty (" + std::to_string(listing.objects.size()) +
-                                 " files, e.g. '" + listing.objects.front().key +
+                                 " files, e.g. '" + EscapeNonUtf8(listing.objects.front().key) +
                                  "'); choose an empty location or pass --overwrite to replace verger's outputs there");
   }
+  VERGER_RETURN_IF_ERROR(CheckOnlyVergerFiles(out, listing));
   VERGER_RETURN_IF_ERROR(out.Delete(kManifestKey));
-  for (const auto& obj : listing.objects)
-    if (IsVergerOutput(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+  for (const auto& obj : listing.objects) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
   return Status::OK();
 }
 
@@ -47,7 +79,7 @@ bool IsAtomicWriteTemporary(std::string_view key) {
 Status RemoveTemporaries(ObjectStore& out) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
   for (const auto& obj : listing.objects)
-    if (IsAtomicWriteTemporary(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+    if (IsAtomicWriteTemporary(obj.key) && IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
   return Status::OK();
 }
 
@@ -65,7 +97,12 @@ std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann:
 }
 
 Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value) {
-  std::string text = value.dump(2) + "\n";
+  std::string text;
+  try {
+    text = value.dump(2) + "\n";
+  } catch (const nlohmann::json::exception& e) {  // a string that is not UTF-8 (callers escape names first)
+    return Status::Internal(out.Describe(key) + ": cannot encode as JSON: " + e.what());
+  }
   return out.WriteAtomic(key, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 

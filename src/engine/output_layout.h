@@ -22,6 +22,12 @@ inline constexpr std::string_view kFeaturesDataset = "features";
 inline constexpr std::string_view kReducedDataset = "reduced";
 inline constexpr const char* kManifestKey = "manifest.json";
 inline constexpr const char* kErrorsKey = "errors.csv";
+// `run` keeps its features manifest here until fit and transform are done,
+// so manifest.json (written last) never describes an unfinished job.
+inline constexpr const char* kRunStateKey = "_state/features-manifest.json";
+// The lease of the job writing an object-store output (engine/output_lock.h);
+// not an output: never counted, never deleted by another job's cleanup.
+inline constexpr const char* kLeaseKey = "_state/lease.json";
 
 // "_partitions/part-00042.json": written after a partition's files, so its
 // presence means the partition is complete.
@@ -31,9 +37,18 @@ std::string PartitionMarkerKey(int64_t partition);
 // next to its features (Hive readers skip folders starting with '_').
 std::string PcaStatsKey(int64_t partition);
 
-// Refuses a non-empty output unless `overwrite`; with it, deletes verger's
-// own outputs there (manifest first, so no manifest outlives its files) and
-// leaves anything else alone.
+// Whether `key` is named the way verger names its outputs (tables and
+// statistics of a partition, markers, pca/ files, manifest, errors.csv, the
+// run state, and temporaries of those). Only such files are ever deleted.
+bool IsVergerNamed(std::string_view key);
+
+// AlreadyExists (exit 2) naming a few of the files in `listing` (of `out`)
+// that verger did not write, if there are any.
+Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing);
+
+// Refuses a non-empty output unless `overwrite`; with it, refuses an output
+// holding files verger did not write (CheckOnlyVergerFiles), else deletes
+// verger's outputs there (manifest first, so no manifest outlives its files).
 Status PrepareOutput(ObjectStore& out, bool overwrite);
 
 // True for "<name>.tmp-<pid>-<n>", the temporary an atomic local write

@@ -12,8 +12,8 @@ the engine's message. Cluster mode: `python3 -m verger.dask --help`.
 """
 from . import errors
 from .errors import (AlreadyExistsError, CancelledError, CorruptError, InternalError, InvalidArgumentError,
-                     NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnsupportedError, VergerError,
-                     VergerIOError)
+                     NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnavailableError, UnsupportedError,
+                     VergerError, VergerIOError)
 from . import _verger
 from ._verger import (SCATTER_MAX_POINTS, Extractor, Store, features_manifest, finish_transform, fit_pca,
                       list_images, merge_stats, object_sizes, open_store, partition_inputs_hash, partition_is_complete,

@@ -41,6 +41,7 @@ class JobOptions:
     resume: bool = False
     max_errors: int = _D["max_errors"]
     max_pixels: int = _D["max_pixels"]
+    max_file_bytes: int = _D["max_file_bytes"]
     s3_endpoint: str = ""
     s3_region: str = ""
     s3_path_style: bool = False
@@ -137,6 +138,7 @@ def run_job(client, o):
     token = uuid.uuid4().hex[:8]
     config = dict(model=o.model, weights=o.weights, batch=o.batch, threads=o.threads,
                   io_concurrency=o.io_concurrency, formats=list(o.formats), max_pixels=o.max_pixels,
+                  max_file_bytes=o.max_file_bytes,
                   write_pca_stats=True, backend=o.backend, device=o.device, precision=o.precision)
     # The client's own copy: model hash and dimension for the resume checks and the manifest.
     extractor = _verger.Extractor(**config)
@@ -159,7 +161,8 @@ def run_job(client, o):
     for index, begin, end in plan:
         if o.resume:
             marker = _verger.partition_is_complete(output, sizes, extractor, items[begin:end], index)
-            if marker is not None:
+            # Failed images are always retried, as `verger run --resume` does: the partition is recomputed.
+            if marker is not None and not marker["failed"]:
                 markers[index] = marker
                 part_errors[index] = [(e["key"], e["reason"]) for e in marker["errors"]]
                 s.partitions_reused += 1
