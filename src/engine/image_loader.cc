@@ -52,7 +52,7 @@ void ImageLoader::IoLoop() {
     const ImageItem& item = items_[index];
     auto bytes = item.size > options_.max_file_bytes
                      ? Result<std::vector<uint8_t>>(Status::ResourceExhausted(
-                           store_.Describe(item.key) + ": " + FileTooBigMessage(item.size, options_.max_file_bytes)))
+                           item.key + ": " + FileTooBigMessage(item.size, options_.max_file_bytes)))
                      : store_.ReadAtMost(item.key, options_.max_file_bytes);
     read_ns_ += NanosSince(started);
     {

@@ -22,12 +22,13 @@ bool IsVergerNamed(std::string_view key) {
       for (const auto& s : (*format)->suffixes()) suffixes += (suffixes.empty() ? "" : "|") + std::regex_replace(
                                                     s, std::regex(R"([.])"), R"(\.)");
     }
-    return std::regex(
-        R"(^(manifest\.json|errors\.csv|_state/features-manifest\.json|_partitions/part-[0-9]{5,}\.json)"
-        R"(|features/_pca_stats/part-[0-9]{5,}\.pcastats|(features|reduced)/label=[^/]+/part-[0-9]{5,}()" +
-        suffixes +
-        R"()|pca/(model\.json|(mean|components|explained_variance|explained_variance_ratio|spectrum)\.npy)"
-        R"(|pca/(explained_variance|scatter_pc1_pc2)\.svg)(\.tmp-[0-9]+-[0-9]+)?$)");
+    const std::string text =
+        R"re(^(manifest\.json|errors\.csv|_state/features-manifest\.json|_partitions/part-[0-9]{5,}\.json)re"
+        R"re(|features/_pca_stats/part-[0-9]{5,}\.pcastats)re"
+        R"re(|(features|reduced)/label=[^/]+/part-[0-9]{5,}()re" + suffixes + R"re())re"
+        R"re(|pca/model\.json|pca/(mean|components|explained_variance|explained_variance_ratio|spectrum)\.npy)re"
+        R"re(|pca/(explained_variance|scatter_pc1_pc2)\.svg)(\.tmp-[0-9]+-[0-9]+)?$)re";
+    return std::regex(text);
   }();
   return std::regex_match(key.begin(), key.end(), pattern);
 }
@@ -38,8 +39,7 @@ Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing) {
     if (obj.key != kLeaseKey && !IsVergerNamed(obj.key)) foreign.push_back(obj.key);
   if (foreign.empty()) return Status::OK();
   std::string some;
-  for (size_t i = 0; i < foreign.size() && i < 3; ++i) some += (i ? "', '" : "'") + EscapeNonUtf8(foreign[i]) + "'";
-  some += "'";
+  for (size_t i = 0; i < foreign.size() && i < 3; ++i) some += (i ? ", '" : "'") + EscapeNonUtf8(foreign[i]) + "'";
   if (foreign.size() > 3) some += " and " + std::to_string(foreign.size() - 3) + " more";
   return Status::AlreadyExists(out.uri() + ": holds " + std::to_string(foreign.size()) +
                                " files verger did not write (" + some +

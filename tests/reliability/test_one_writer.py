@@ -50,7 +50,11 @@ try:
 
     # 2. A lock left by a killed writer is taken over.
     victim = start("--input", inp, "--output", out, "--overwrite")
-    wait_markers(victim, 2)
+    deadline = time.monotonic() + 120
+    while f'"pid":{victim.pid},' not in open(os.path.join(out, ".verger.lock")).read():  # it holds the lock
+        check(victim.poll() is None and time.monotonic() < deadline, "the victim never took the lock")
+        time.sleep(0.05)
+    time.sleep(1.0)  # into its work
     victim.send_signal(signal.SIGKILL)
     victim.wait()
     p = run_verger("extract", *common, "--input", inp, "--output", out, "--resume")
