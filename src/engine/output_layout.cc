@@ -34,15 +34,22 @@ bool IsVergerNamed(std::string_view key) {
 }
 
 Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing) {
+  // Files beside verger's folders are the user's business (never deleted);
+  // files inside them would be mistaken for, or deleted with, its outputs.
+  auto in_verger_folder = [](std::string_view key) {
+    for (std::string_view folder : {"features/", "reduced/", "pca/", "_partitions/", "_state/"})
+      if (key.starts_with(folder)) return true;
+    return false;
+  };
   std::vector<std::string> foreign;
   for (const auto& obj : listing.objects)
-    if (obj.key != kLeaseKey && !IsVergerNamed(obj.key)) foreign.push_back(obj.key);
+    if (obj.key != kLeaseKey && in_verger_folder(obj.key) && !IsVergerNamed(obj.key)) foreign.push_back(obj.key);
   if (foreign.empty()) return Status::OK();
   std::string some;
   for (size_t i = 0; i < foreign.size() && i < 3; ++i) some += (i ? ", '" : "'") + EscapeNonUtf8(foreign[i]) + "'";
   if (foreign.size() > 3) some += " and " + std::to_string(foreign.size() - 3) + " more";
   return Status::AlreadyExists(out.uri() + ": holds " + std::to_string(foreign.size()) +
-                               " files verger did not write (" + some +
+                               " files verger did not write inside its folders (" + some +
                                "); verger deletes only its own outputs, so it will not write here: move them away "
                                "or choose another output");
 }
@@ -58,7 +65,8 @@ Status PrepareOutput(ObjectStore& out, bool overwrite) {
   }
   VERGER_RETURN_IF_ERROR(CheckOnlyVergerFiles(out, listing));
   VERGER_RETURN_IF_ERROR(out.Delete(kManifestKey));
-  for (const auto& obj : listing.objects) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+  for (const auto& obj : listing.objects)
+    if (IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
   return Status::OK();
 }
 

@@ -43,12 +43,15 @@ std::string PcaStatsKey(int64_t partition);
 bool IsVergerNamed(std::string_view key);
 
 // AlreadyExists (exit 2) naming a few of the files in `listing` (of `out`)
-// that verger did not write, if there are any.
+// that lie inside verger's folders (features/, reduced/, pca/, _partitions/,
+// _state/) but are not named as verger names its outputs, if there are any.
+// Other files beside those folders are allowed, and left alone.
 Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing);
 
 // Refuses a non-empty output unless `overwrite`; with it, refuses an output
-// holding files verger did not write (CheckOnlyVergerFiles), else deletes
-// verger's outputs there (manifest first, so no manifest outlives its files).
+// holding foreign files in verger's folders (CheckOnlyVergerFiles), else
+// deletes verger's outputs there (manifest first, so no manifest outlives
+// its files) and leaves every other file alone.
 Status PrepareOutput(ObjectStore& out, bool overwrite);
 
 // True for "<name>.tmp-<pid>-<n>", the temporary an atomic local write

@@ -5,8 +5,9 @@
    rows. Before the fix both exited 0 and 30 rows stayed on disk that no manifest or marker listed.
 2. Stale lock: the writer is killed with SIGKILL; `--resume` detects the dead holder, says it takes the lock over
    (naming the killed pid) and completes.
-3. `--overwrite` / `--resume` into a folder holding files verger did not write (under features/ and at the top):
-   exit 2 listing them, and every one of them is still there. Before the fix they were deleted."""
+3. `--overwrite` / `--resume` into an output holding files verger did not write inside its folders (features/,
+   pca/): exit 2 listing them, and every one of them is still there (as is a file beside those folders, which
+   alone would be allowed and left alone). Before the fix they were deleted."""
 import os
 import shutil
 import signal
@@ -74,8 +75,9 @@ try:
     for flag in ("--overwrite", "--resume"):
         p = run_verger("extract", *common, "--input", inp, "--output", out, flag, check=False)
         check(p.returncode == 2, f"{flag} into a folder with foreign files: exit {p.returncode}, want 2")
-        check("did not write" in p.stderr and "features/label=Apricot 1/keep.me" in p.stderr and "and 1 more" in p.stderr,
-              f"{flag}: the refusal must list a few of the foreign files")
+        check("holds 3 files verger did not write" in p.stderr and "'features/label=Apricot 1/keep.me'" in p.stderr
+              and "'pca/mine.npy'" in p.stderr and "notes.txt" not in p.stderr,
+              f"{flag}: the refusal must list the foreign files inside verger's folders")
         for f in foreign:
             check(os.path.exists(os.path.join(out, f)), f"{flag} deleted {f}")
         check(os.path.exists(os.path.join(out, "manifest.json")), f"{flag} must not touch the output it refused")
