@@ -21,7 +21,8 @@ try:
     common = ["--input", inp, "--model", "squeezenet", "--partition-size", "6", "--threads", "1",
               "--components", "4", "--format", "csv", "--progress", "none"]
     run_local(*common, "--output", local, "--overwrite")
-    run_dask("--scheduler", cluster.address, *common, "--output", dask)
+    p, _ = run_dask("--scheduler", cluster.address, *common, "--output", dask)
+    check("16 ok, 2 failed" in p.stderr, "the summary's failed count must include the 2 names")
     same_output(local, dask)
     with open(os.path.join(dask, "errors.csv"), encoding="utf-8") as fh:
         lines = fh.read().splitlines()

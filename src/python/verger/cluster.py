@@ -219,13 +219,15 @@ def run_job(client, o):
     for index, _, _ in plan:
         errors += part_errors.get(index, [])
     if s.max_errors_exceeded:
+        s.failed = len(errors)
         client.cancel(list(extract_futures.values()) + [fitted])
         _verger.write_errors_csv(output, errors)
         s.wall_s = time.monotonic() - t0
         return s
     partitions = [markers[i] for i, _, _ in plan]
     s.ok = sum(p["rows"] for p in partitions)
-    s.failed = sum(p["failed"] for p in partitions)
+    # As `verger run` counts: every errors.csv row, listing problems included (the manifest keeps them apart).
+    s.failed = sum(p["failed"] for p in partitions) + len(problems)
 
     s.fit = fitted.result()
     stride = max(1, math.ceil(s.ok / _verger.SCATTER_MAX_POINTS))
@@ -257,7 +259,7 @@ def run_job(client, o):
     _verger.write_errors_csv(output, errors)
     manifest = _verger.features_manifest(
         extractor, partitions, command_line=o.command_line, input_uri=input_store.uri, output_uri=output.uri,
-        partition_size=o.partition_size, listed=len(items), ok=s.ok, failed=s.failed,
+        partition_size=o.partition_size, listed=len(items), ok=s.ok, failed=s.failed - len(problems),
         listing_problems=len(problems), partitions_reused=s.partitions_reused, wall_s=s.extract_s,
         images_per_s=s.images_per_s, backend=backend, threads=threads, stage_seconds=stages)
     if "computed" in manifest["images"]:  # rows kept from an earlier run vs computed now, as `verger run` counts
