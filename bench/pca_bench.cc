@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "reduce/pca_fit.h"
+#include "reduce/pca_stats.h"
 
 namespace {
 
@@ -115,6 +116,26 @@ void BM_PcaFitVariance95(benchmark::State& state) {
   state.counters["K"] = static_cast<double>(k);
 }
 BENCHMARK(BM_PcaFitVariance95)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+// Size of one partition's statistics file (1,000 rows, the default
+// partition) for D = 1280 (MobileNetV2) and 4096 (VGG16 fc2), against the
+// uncompressed packed layout (32 + 8 * (D + D(D+1)/2) + 8 bytes); time is
+// Serialize's (shuffle + deflate).
+void BM_StatsFileBytes(benchmark::State& state) {
+  const int64_t dim = state.range(0), rows = 1000;
+  std::vector<float> x(static_cast<size_t>(rows * dim));
+  for (int64_t r = 0; r < rows; ++r)
+    std::copy(Data().begin() + r * kDim, Data().begin() + r * kDim + dim, x.begin() + r * dim);
+  verger::PcaStats stats(dim);
+  if (!stats.AddRows(x.data(), rows).ok()) state.SkipWithError("AddRows failed");
+  size_t bytes = 0;
+  for (auto _ : state) bytes = stats.Serialize().size();
+  const double raw = 32.0 + 8.0 * (dim + dim * (dim + 1) / 2) + 8.0;
+  state.counters["file_bytes"] = static_cast<double>(bytes);
+  state.counters["uncompressed_bytes"] = raw;
+  state.counters["ratio"] = raw / static_cast<double>(bytes);
+}
+BENCHMARK(BM_StatsFileBytes)->Arg(1280)->Arg(4096)->Iterations(1)->UseRealTime()->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

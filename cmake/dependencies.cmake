@@ -9,6 +9,7 @@ find_package(OpenCV ${VERGER_OPENCV_MIN_VERSION} REQUIRED COMPONENTS core dnn)
 find_package(Eigen3 ${VERGER_EIGEN_MIN_VERSION} REQUIRED NO_MODULE)
 find_package(JPEG REQUIRED)
 find_package(PNG REQUIRED)
+find_package(ZLIB REQUIRED)  # PCA statistics files (also under libpng)
 # fast inference backend (Debian libtorch-dev): TorchConfig.cmake in /usr/lib/<arch>/cmake/Torch
 find_package(Torch REQUIRED)
 # Keras .h5 weights (src/model/keras_h5.cc): Debian libhdf5-dev, C API only

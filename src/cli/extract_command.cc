@@ -79,6 +79,10 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, LogChoice& log) {
                   "Refuse images with more pixels than this before decoding (decompression-bomb guard)")
       ->capture_default_str();
   AddCommonOptions(cmd, o.store, log);
+  cmd->add_option("--max-file-bytes", o.max_file_bytes,
+                  "Refuse input files larger than this many bytes (errors.csv row) without reading them")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
 }
 
 void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
@@ -112,6 +116,9 @@ void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
       std::fprintf(stderr, "verger: failures by reason: %s; every image with its reason: %s\n",
                    FormatReasonCounts(s.counts, 10).c_str(), s.errors_uri.c_str());
   }
+  if (s.retried > 0)
+    std::fprintf(stderr, "verger: %lld retried, %lld now ok (images that had failed in the earlier run)\n",
+                 static_cast<long long>(s.retried), static_cast<long long>(s.retried_ok));
   if (s.images_computed > 0)
     std::fprintf(stderr, "verger: time by stage (read and decode are summed over their threads): %s\n",
                  s.stages.ToString().c_str());

@@ -122,6 +122,7 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
         ex->command_line = command_line;
         ex->progress = log->Resolve();
         ex->write_pca_stats = true;
+        ex->defer_manifest = true;  // manifest.json only once transform is done
         auto extracted = RunExtract(*ex);
         if (!extracted.ok()) return Fail(extracted.status());
         PrintExtractSummary(*extracted, *log);
@@ -144,7 +145,7 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
           }
         }
         if (fit) {
-          FitPcaOptions fit_options{ex->output, pca->Resolve(), ex->store};
+          FitPcaOptions fit_options{ex->output, /*from_run_state=*/true, pca->Resolve(), ex->store};
           auto fitted = RunFitPca(fit_options);
           if (!fitted.ok()) return Fail(fitted.status());
           PrintFit(*fitted);
@@ -153,6 +154,7 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
         tr.input = ex->output;
         tr.store = ex->store;
         tr.progress = ex->progress;
+        tr.from_run_state = true;
         auto projected = RunTransform(tr);
         if (!projected.ok()) return Fail(projected.status());
         PrintTransform(*projected);

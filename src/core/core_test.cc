@@ -9,6 +9,7 @@
 #include "core/npy.h"
 #include "core/preprocess_types.h"
 #include "core/status.h"
+#include "core/utf8.h"
 
 namespace verger {
 namespace {
@@ -104,6 +105,25 @@ TEST(PreprocessTypes, ParseAndName) {
   auto bad = ParseNormalization("imagenet");
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("caffe, torch, tf"), std::string::npos);
+}
+
+TEST(Utf8, ValidatesWellFormedSequencesOnly) {
+  EXPECT_TRUE(IsUtf8(""));
+  EXPECT_TRUE(IsUtf8("Banana 1/caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x8D\x8C.jpg"));
+  EXPECT_FALSE(IsUtf8("A/\xff\xfe.jpg"));
+  EXPECT_FALSE(IsUtf8("\xC0\xAF"));          // overlong '/'
+  EXPECT_FALSE(IsUtf8("\xED\xA0\x80"));      // surrogate
+  EXPECT_FALSE(IsUtf8("\xC3"));              // truncated
+  EXPECT_FALSE(IsUtf8("\xF4\x90\x80\x80"));  // above U+10FFFF
+}
+
+TEST(Utf8, EscapesInvalidBytesAndOnlyThem) {
+  EXPECT_EQ(EscapeNonUtf8("caf\xC3\xA9\\x.jpg"), "caf\xC3\xA9\\x.jpg");  // valid names are kept as they are
+  EXPECT_EQ(EscapeNonUtf8("A/\xff\xfe.jpg"), "A/\\xff\\xfe.jpg");
+  // Backslashes are doubled in an escaped name, so "\xff" the text and 0xFF the byte differ.
+  EXPECT_EQ(EscapeNonUtf8("a\\xff\xff"), "a\\\\xff\\xff");
+  EXPECT_EQ(EscapeNonUtf8("\xC3\xA9\xC3"), "\xC3\xA9\\xc3");
+  EXPECT_TRUE(IsUtf8(EscapeNonUtf8("\x80\xC0\xAF\xED\xA0\x80")));
 }
 
 }  // namespace

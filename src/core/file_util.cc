@@ -1,11 +1,13 @@
 #include "core/file_util.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 namespace verger {
 
@@ -21,9 +23,25 @@ Result<int> OpenForReading(const std::filesystem::path& path) {
   return Status::IOError(msg);
 }
 
-Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path) {
+Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path, uint64_t max_bytes) {
   VERGER_ASSIGN_OR_RETURN(int fd, OpenForReading(path));
+  auto too_big = [&](uint64_t size) {
+    ::close(fd);
+    return Status::ResourceExhausted(path.string() + ": " + FileTooBigMessage(size, max_bytes));
+  };
   std::vector<uint8_t> out;
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    // Refused before a byte is read; otherwise one allocation of the right size.
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) return too_big(static_cast<uint64_t>(st.st_size));
+    try {
+      out.reserve(static_cast<size_t>(st.st_size));
+    } catch (const std::bad_alloc&) {  // a limit set above what this process may hold
+      ::close(fd);
+      return Status::ResourceExhausted(path.string() + ": file is " + std::to_string(st.st_size) +
+                                       " bytes, more than this process can allocate; lower --max-file-bytes");
+    }
+  }
   uint8_t buf[1 << 16];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
@@ -34,10 +52,16 @@ Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path) {
       return Status::IOError(path.string() + ": read failed: " + ErrnoMessage(err));
     }
     if (n == 0) break;
+    if (out.size() + static_cast<uint64_t>(n) > max_bytes) return too_big(out.size() + static_cast<uint64_t>(n));  // it grew
     out.insert(out.end(), buf, buf + n);
   }
   ::close(fd);
   return out;
+}
+
+std::string FileTooBigMessage(uint64_t size, uint64_t max_bytes) {
+  return "file is " + std::to_string(size) + " bytes, above the limit of " + std::to_string(max_bytes) +
+         " bytes (--max-file-bytes; raise it to read larger files)";
 }
 
 Result<std::string> ReadFileText(const std::filesystem::path& path) {

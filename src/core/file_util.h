@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <limits>
 #include <span>
 #include <string>
 #include <vector>
@@ -11,7 +12,12 @@
 
 namespace verger {
 
-Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path);
+// Whole file; ResourceExhausted (before reading, from its size) when it
+// holds more than `max_bytes`, so memory stays bounded by the limit.
+Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path,
+                                           uint64_t max_bytes = std::numeric_limits<uint64_t>::max());
+// "file is N bytes, above the limit of M bytes (--max-file-bytes ...)".
+std::string FileTooBigMessage(uint64_t size, uint64_t max_bytes);
 Result<std::string> ReadFileText(const std::filesystem::path& path);
 
 // Writes to a unique temporary sibling, fsyncs, then renames over `path`, so

@@ -21,6 +21,7 @@ enum class StatusCode {
   kPermissionDenied,  // credentials or file permissions
   kCancelled,
   kInternal,
+  kUnavailable,       // a store that cannot be reached or keeps failing: the job's problem, not one object's
 };
 
 std::string_view StatusCodeName(StatusCode code);
@@ -43,6 +44,7 @@ class [[nodiscard]] Status {
   static Status PermissionDenied(std::string m) { return {StatusCode::kPermissionDenied, std::move(m)}; }
   static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
+  static Status Unavailable(std::string m) { return {StatusCode::kUnavailable, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }
   StatusCode code() const { return code_; }

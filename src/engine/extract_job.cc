@@ -8,11 +8,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/utf8.h"
 #include "engine/image_listing.h"
 #include "engine/image_sample.h"
 #include "engine/interrupt.h"
 #include "engine/job_counts.h"
 #include "engine/output_layout.h"
+#include "engine/output_lock.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
 #include "io/s3_store.h"
@@ -23,6 +25,19 @@ namespace verger {
 namespace {
 
 using json = nlohmann::json;
+
+// A job stopped by `cause` after `complete` of `total` partitions: says what
+// is kept, how the stores' retries went, and how to go on.
+Status StoppedJob(const Status& cause, size_t complete, size_t total, const ObjectStore& input,
+                  const ObjectStore& output) {
+  if (cause.code() != StatusCode::kUnavailable) return cause;
+  const int64_t retries = ObjectStoreRetries(input) + ObjectStoreRetries(output);
+  return Status::Unavailable(cause.message() + "; " + std::to_string(retries) +
+                             " storage requests were retried, the last without success; " + std::to_string(complete) +
+                             " of " + std::to_string(total) +
+                             " partitions are complete and kept: run the same command with --resume once the "
+                             "store is back");
+}
 
 std::string Iso8601Now() {
   std::time_t t = std::time(nullptr);
@@ -36,9 +51,11 @@ std::string Iso8601Now() {
 Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors) {
   std::string text = "path,reason\n";
   for (const auto& e : errors) {
-    AppendCsvField(text, e.key);
+    // Keys reach here escaped already (ListImages); this keeps the file
+    // UTF-8 whatever a reason quotes.
+    AppendCsvField(text, EscapeNonUtf8(e.key));
     text += ',';
-    AppendCsvField(text, e.reason);
+    AppendCsvField(text, EscapeNonUtf8(e.reason));
     text += '\n';
   }
   return out.WriteAtomic(kErrorsKey, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
@@ -61,9 +78,9 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
       {"verger_version", kVergerVersion},
       {"kind", "features"},
       {"created", Iso8601Now()},
-      {"command", info.command_line},
-      {"input", info.input_uri},
-      {"output", info.output_uri},
+      {"command", EscapeNonUtf8(info.command_line)},
+      {"input", EscapeNonUtf8(info.input_uri)},
+      {"output", EscapeNonUtf8(info.output_uri)},
       {"model", json::parse(ModelSpecToJson(info.spec))},
       {"model_sha256", info.spec_hash},
       {"backend", info.backend},
@@ -115,6 +132,7 @@ ExtractorConfig ExtractorConfigFrom(const ExtractOptions& o) {
   c.io_concurrency = o.io_concurrency;
   c.formats = o.formats;
   c.max_pixels = o.max_pixels;
+  c.max_file_bytes = o.max_file_bytes;
   c.write_pca_stats = o.write_pca_stats;
   return c;
 }
@@ -141,11 +159,17 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   StoreOptions out_options = o.store;
   out_options.create = true;
   VERGER_ASSIGN_OR_RETURN(auto output, OpenObjectStore(o.output, out_options));
+  VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*output, o.write_pca_stats ? "run" : "extract"));
   std::map<std::string, uint64_t> existing;
   std::unique_ptr<RowReuse> reuse;
   if (o.resume) {
+    {
+      VERGER_ASSIGN_OR_RETURN(Listing present, output->List(""));
+      VERGER_RETURN_IF_ERROR(CheckOnlyVergerFiles(*output, present));  // before deleting anything
+    }
     // The old manifest no longer describes what is there once we start.
     VERGER_RETURN_IF_ERROR(output->Delete(kManifestKey));
+    VERGER_RETURN_IF_ERROR(output->Delete(kRunStateKey));
     VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output));
     VERGER_ASSIGN_OR_RETURN(existing, ObjectSizes(*output));
     // Read before any partition is rewritten: the markers say which rows
@@ -181,8 +205,15 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     std::vector<ImageItem> items(listing.images.begin() + part.begin, listing.images.begin() + part.end);
     json marker;
     bool reused = false;
+    std::set<std::string> retrying;  // images that failed in the earlier run of a complete partition
     if (o.resume) {
       VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, part.index, &marker));
+      // Failed images are always retried (the file may be fixed, the outage
+      // over): the partition is rewritten, its good rows copied (RowReuse).
+      if (reused && marker.value("failed", int64_t{0}) > 0) {
+        reused = false;
+        for (const auto& e : marker["errors"]) retrying.insert(e.value("key", ""));
+      }
     }
     int64_t ok = 0, failed = 0;
     if (reused) {
@@ -196,12 +227,22 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       const double started_at = UnixSeconds();
       const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - static_cast<int64_t>(errors.size()));
       auto run = extractor->RunPartition(*input, *output, items, part.index, &progress, budget, reuse.get());
-      if (!run.ok() && run.status().code() == StatusCode::kCancelled) return interrupted();
-      VERGER_ASSIGN_OR_RETURN(PartitionResult r, std::move(run));
+      if (!run.ok()) {
+        if (run.status().code() == StatusCode::kCancelled) return interrupted();
+        progress.Finish();
+        return StoppedJob(run.status(), partitions_json.size(), plan.size(), *input, *output);
+      }
+      PartitionResult r = std::move(run).value();
       ok = r.ok;
       summary.images_reused += r.reused;
       summary.images_computed += r.ok - r.reused;
       failed = r.failed;
+      if (!retrying.empty()) {
+        summary.retried += static_cast<int64_t>(retrying.size());
+        int64_t still_failing = 0;
+        for (const auto& e : r.errors) still_failing += retrying.count(e.key);
+        summary.retried_ok += static_cast<int64_t>(retrying.size()) - still_failing;
+      }
       processed_ok += r.ok - r.reused;
       summary.stages += r.stages;
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
@@ -211,6 +252,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     }
     summary.ok += ok;
     summary.failed += failed;
+    VERGER_RETURN_IF_ERROR(lock->Confirm());  // still ours (S3 lease renewed)
     if (o.max_errors >= 0 && static_cast<int64_t>(errors.size()) > o.max_errors) {
       summary.max_errors_exceeded = true;
       break;
@@ -219,8 +261,12 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   }
   progress.Finish();
 
+  VERGER_RETURN_IF_ERROR(lock->Confirm());
   VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output, errors));
   summary.errors_uri = output->Describe(kErrorsKey);
+  // One errors.csv row per failure, listing problems included.
+  summary.listing_problems = static_cast<int64_t>(listing.problems.size());
+  summary.failed = static_cast<int64_t>(errors.size());
   summary.wall_s = SecondsSince(t0);
   // Speed counts the images this run computed, not partitions it reused.
   summary.images_per_s = summary.wall_s > 0 ? processed_ok / summary.wall_s : 0;
@@ -229,7 +275,8 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output, partitions_json));
     // Projections of the earlier features are stale; `transform` remakes them.
     VERGER_ASSIGN_OR_RETURN(Listing stale, output->List("reduced/"));
-    for (const auto& obj : stale.objects) VERGER_RETURN_IF_ERROR(output->Delete(obj.key));
+    for (const auto& obj : stale.objects)
+      if (IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(output->Delete(obj.key));
   }
 
   FeaturesManifestInfo info = ManifestInfoFor(*extractor);
@@ -239,7 +286,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.partition_size = o.partition_size;
   info.listed = n;
   info.ok = summary.ok;
-  info.failed = summary.failed;
+  info.failed = summary.failed - summary.listing_problems;  // the manifest counts listing problems apart
   info.listing_problems = static_cast<int64_t>(listing.problems.size());
   for (const auto& p : listing.problems) info.listing_errors.push_back({p.key, p.reason});
   info.partitions_reused = summary.partitions_reused;
@@ -254,7 +301,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   json manifest = FeaturesManifest(info, std::move(partitions_json));
   manifest["timeline"] = std::move(timeline);
   summary.counts = {{"labels", manifest["labels"]}, {"error_reasons", manifest["error_reasons"]}};
-  VERGER_RETURN_IF_ERROR(WriteJson(*output, kManifestKey, manifest));
+  VERGER_RETURN_IF_ERROR(WriteJson(*output, o.defer_manifest ? kRunStateKey : kManifestKey, manifest));
   return summary;
 }
 

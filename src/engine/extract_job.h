@@ -32,19 +32,27 @@ struct ExtractOptions {
                                           // earlier run (RowReuse), compute the rest
   int64_t max_errors = -1;                // -1 = unlimited
   int64_t max_pixels = kDefaultMaxPixels; // decompression-bomb guard
+  int64_t max_file_bytes = kDefaultMaxFileBytes;  // larger inputs are refused unread
   bool write_pca_stats = false;           // per-partition PCA statistics (for `run`)
+  bool defer_manifest = false;            // `run`: features manifest to kRunStateKey, not manifest.json
   StoreOptions store;
   Progress::Options progress;
   std::string command_line;               // recorded in the manifest
 };
 
 struct ExtractSummary {
-  int64_t listed = 0, ok = 0, failed = 0;
+  // `failed` counts every errors.csv row: images that could not be used and
+  // `listing_problems` (entries that could not be listed as images, names
+  // that are not UTF-8).
+  int64_t listed = 0, ok = 0, failed = 0, listing_problems = 0;
   int64_t partitions = 0;
   int64_t partitions_reused = 0;          // complete partitions kept by --resume
   // Of `ok`: rows kept from an earlier run (whole partitions or single
   // unchanged images, --resume) and rows the model computed in this run.
   int64_t images_reused = 0, images_computed = 0;
+  // --resume: images listed as failed in an earlier run's complete
+  // partitions, recomputed now, and how many of them now have a row.
+  int64_t retried = 0, retried_ok = 0;
   int64_t feature_dim = 0;
   double wall_s = 0, images_per_s = 0;
   bool max_errors_exceeded = false;

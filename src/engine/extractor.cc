@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "core/hash.h"
+#include "core/utf8.h"
 #include "engine/image_loader.h"
 #include "engine/interrupt.h"
 #include "engine/output_layout.h"
@@ -34,6 +35,7 @@ Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& conf
   if (config.threads < 0) return Status::InvalidArgument("--threads must be >= 0 (0 = all cores)");
   if (config.formats.empty()) return Status::InvalidArgument("--format needs at least one format");
   if (config.max_pixels < 1) return Status::InvalidArgument("--max-pixels must be positive");
+  if (config.max_file_bytes < 1) return Status::InvalidArgument("--max-file-bytes must be positive");
   std::unique_ptr<Extractor> e(new Extractor());
   e->config_ = config;
   for (const auto& f : config.formats) {
@@ -120,6 +122,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   lo.normalization = spec_.normalization;
   lo.color_order = spec_.color_order;
   lo.decode.max_pixels = config_.max_pixels;
+  lo.max_file_bytes = static_cast<uint64_t>(config_.max_file_bytes);
 
   const std::vector<std::pair<std::string, std::string>> table_metadata = {
       {"verger.model", spec_.name}, {"verger.model_sha256", spec_hash_},
@@ -174,9 +177,11 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
       const int64_t i = todo_item[t];
       const float* tensor = nullptr;
       Status s = loader.Next(t, &tensor);
+      // An unreachable store is not a bad image: stop, write nothing of this partition.
+      if (s.code() == StatusCode::kUnavailable) return s;
       if (!s.ok()) {
         loader.Release(t);
-        result.errors.push_back({items[i].key, ReasonFor(items[i].key, s)});
+        result.errors.push_back({items[i].key, EscapeNonUtf8(ReasonFor(items[i].key, s))});
         ++result.failed;
         if (progress) progress->Advance(0, 1);
         if (stop_after_errors >= 0 && result.failed > stop_after_errors) return result;

@@ -23,6 +23,10 @@
 
 namespace verger {
 
+// --max-file-bytes default: far above any photo, far below what a machine
+// holds several of at once (the loader keeps a window of files in memory).
+inline constexpr int64_t kDefaultMaxFileBytes = int64_t{256} << 20;
+
 struct ExtractorConfig {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
@@ -34,6 +38,7 @@ struct ExtractorConfig {
   int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
   std::vector<std::string> formats = {"parquet"};
   int64_t max_pixels = kDefaultMaxPixels;
+  int64_t max_file_bytes = kDefaultMaxFileBytes;
   bool write_pca_stats = false;
 };
 
@@ -73,7 +78,8 @@ class Extractor {
   // failures than that (nothing of the partition is written then, and
   // result.marker is null). `reuse` (may be null) supplies rows of an
   // earlier run for unchanged images, which then skip decoding and the
-  // model. Not thread-safe: one partition at a time.
+  // model. A store that cannot be reached (Unavailable) fails the whole
+  // partition, never one image. Not thread-safe: one partition at a time.
   Result<PartitionResult> RunPartition(const ObjectStore& input, ObjectStore& output,
                                        const std::vector<ImageItem>& items, int64_t partition_index,
                                        Progress* progress, int64_t stop_after_errors = -1,

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/utf8.h"
+
 namespace verger {
 
 bool IsImageKey(std::string_view key) {
@@ -31,18 +33,27 @@ std::string RootLabel(std::string_view uri) {
 Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, store.List("", &IsImageKey));
   ImageListing out;
-  out.problems = std::move(listing.problems);
+  // Names are bytes, but every table, marker, manifest and Python string
+  // downstream needs UTF-8: problems are shown escaped, and an image whose
+  // key or label is not UTF-8 becomes a problem of its own.
+  for (auto& p : listing.problems) out.problems.push_back({EscapeNonUtf8(p.key), EscapeNonUtf8(p.reason)});
   const std::string root_label = RootLabel(store.uri());
   for (auto& obj : listing.objects) {
     if (limit > 0 && static_cast<int64_t>(out.images.size()) >= limit) break;
     ImageItem item;
     item.label = LabelForKey(obj.key, root_label);
+    if (!IsUtf8(obj.key) || !IsUtf8(item.label)) {
+      out.problems.push_back({EscapeNonUtf8(obj.key), kNameNotUtf8});
+      continue;
+    }
     item.key = std::move(obj.key);
     item.size = obj.size;
     item.mtime_ns = obj.mtime_ns;
     item.etag = std::move(obj.etag);
     out.images.push_back(std::move(item));
   }
+  std::sort(out.problems.begin(), out.problems.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
   return out;
 }
 

@@ -26,6 +26,10 @@ struct ImageListing {
 
 bool IsImageKey(std::string_view key);
 
+// errors.csv reason for an image whose key (or label) is not valid UTF-8;
+// the key is shown with its invalid bytes escaped (EscapeNonUtf8).
+inline constexpr const char* kNameNotUtf8 = "name is not UTF-8";
+
 // Label of `key`: its parent folder's name, or `root_label` (the input
 // root's own folder name) for files directly under the root.
 std::string LabelForKey(std::string_view key, std::string_view root_label);
@@ -34,6 +38,8 @@ std::string LabelForKey(std::string_view key, std::string_view root_label);
 std::string RootLabel(std::string_view uri);
 
 // Lists images under `store`; `limit` > 0 keeps the first `limit` keys.
+// Keys and labels of the images returned are valid UTF-8; problems (with
+// non-UTF-8 names among them) are reported escaped.
 Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit);
 
 }  // namespace verger

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/file_util.h"
 #include "image/normalize.h"
 #include "image/resize.h"
 
@@ -48,7 +49,11 @@ void ImageLoader::IoLoop() {
       slot.state = SlotState::kFetching;
     }
     const auto started = std::chrono::steady_clock::now();
-    auto bytes = store_.Read(items_[index].key);
+    const ImageItem& item = items_[index];
+    auto bytes = item.size > options_.max_file_bytes
+                     ? Result<std::vector<uint8_t>>(Status::ResourceExhausted(
+                           item.key + ": " + FileTooBigMessage(item.size, options_.max_file_bytes)))
+                     : store_.ReadAtMost(item.key, options_.max_file_bytes);
     read_ns_ += NanosSince(started);
     {
       std::lock_guard lock(mu_);

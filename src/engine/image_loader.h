@@ -8,6 +8,7 @@
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <mutex>
 #include <queue>
@@ -31,6 +32,9 @@ struct LoaderOptions {
   Normalization normalization = Normalization::kTorch;
   ColorOrder color_order = ColorOrder::kRgb;
   DecodeOptions decode;
+  // Files larger than this fail unread (by their listed size) or, if they
+  // grew since, as soon as the read passes it.
+  uint64_t max_file_bytes = std::numeric_limits<uint64_t>::max();
 };
 
 class ImageLoader {

@@ -1,5 +1,8 @@
 #include "engine/output_layout.h"
 
+#include <regex>
+
+#include "core/utf8.h"
 #include "engine/partition.h"
 
 #include <algorithm>
@@ -12,10 +15,45 @@ std::string PcaStatsKey(int64_t partition) {
   return std::string(kFeaturesDataset) + "/_pca_stats/" + PartitionName(partition) + ".pcastats";
 }
 
-static bool IsVergerOutput(std::string_view key) {
-  for (std::string_view prefix : {"features/", "reduced/", "pca/", "_partitions/", "_stats/"})
-    if (key.substr(0, prefix.size()) == prefix) return true;
-  return key == kErrorsKey;
+bool IsVergerNamed(std::string_view key) {
+  static const std::regex pattern = [] {
+    std::string suffixes;  // of every table format, so a new format needs no edit here
+    for (const auto& name : AvailableTableFormats()) {
+      auto format = MakeTableFormat(name);
+      if (!format.ok()) continue;
+      for (const auto& s : (*format)->suffixes()) suffixes += (suffixes.empty() ? "" : "|") + std::regex_replace(
+                                                    s, std::regex(R"([.])"), R"(\.)");
+    }
+    const std::string text =
+        R"re(^(manifest\.json|errors\.csv|_state/features-manifest\.json|_partitions/part-[0-9]{5,}\.json)re"
+        R"re(|features/_pca_stats/part-[0-9]{5,}\.pcastats)re"
+        R"re(|(features|reduced)/label=[^/]+/part-[0-9]{5,}()re" + suffixes + R"re())re"
+        R"re(|pca/model\.json|pca/(mean|components|explained_variance|explained_variance_ratio|spectrum)\.npy)re"
+        R"re(|pca/(explained_variance|scatter_pc1_pc2)\.svg)(\.tmp-[0-9]+-[0-9]+)?$)re";
+    return std::regex(text);
+  }();
+  return std::regex_match(key.begin(), key.end(), pattern);
+}
+
+Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing) {
+  // Files beside verger's folders are the user's business (never deleted);
+  // files inside them would be mistaken for, or deleted with, its outputs.
+  auto in_verger_folder = [](std::string_view key) {
+    for (std::string_view folder : {"features/", "reduced/", "pca/", "_partitions/", "_state/"})
+      if (key.starts_with(folder)) return true;
+    return false;
+  };
+  std::vector<std::string> foreign;
+  for (const auto& obj : listing.objects)
+    if (obj.key != kLeaseKey && in_verger_folder(obj.key) && !IsVergerNamed(obj.key)) foreign.push_back(obj.key);
+  if (foreign.empty()) return Status::OK();
+  std::string some;
+  for (size_t i = 0; i < foreign.size() && i < 3; ++i) some += (i ? ", '" : "'") + EscapeNonUtf8(foreign[i]) + "'";
+  if (foreign.size() > 3) some += " and " + std::to_string(foreign.size() - 3) + " more";
+  return Status::AlreadyExists(out.uri() + ": holds " + std::to_string(foreign.size()) +
+                               " files verger did not write inside its folders (" + some +
+                               "); verger deletes only its own outputs, so it will not write here: move them away "
+                               "or choose another output");
 }
 
 Status RefuseNonEmptyOutput(const ObjectStore& out, const Listing& listing, bool overwrite) {
@@ -29,18 +67,20 @@ Status RefuseNonEmptyOutput(const ObjectStore& out, const Listing& listing, bool
                                  " complete partitions of an unfinished run (no manifest.json); rerun the same "
                                  "command with --resume to finish it, or pass --overwrite to start again");
   return Status::AlreadyExists(out.uri() + ": output is not empty (" + std::to_string(listing.objects.size()) +
-                               " files, e.g. '" + listing.objects.front().key +
+                               " files, e.g. '" + EscapeNonUtf8(listing.objects.front().key) +
                                "'); choose an empty location, --resume an earlier run there, or pass --overwrite "
                                "to replace verger's outputs there");
 }
 
 Status PrepareOutput(ObjectStore& out, bool overwrite) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
+  std::erase_if(listing.objects, [](const ObjectInfo& o) { return o.key == kLeaseKey; });  // our own lock
   VERGER_RETURN_IF_ERROR(RefuseNonEmptyOutput(out, listing, overwrite));
   if (listing.objects.empty()) return Status::OK();
+  VERGER_RETURN_IF_ERROR(CheckOnlyVergerFiles(out, listing));
   VERGER_RETURN_IF_ERROR(out.Delete(kManifestKey));
   for (const auto& obj : listing.objects)
-    if (IsVergerOutput(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+    if (IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
   return Status::OK();
 }
 
@@ -61,7 +101,7 @@ bool IsAtomicWriteTemporary(std::string_view key) {
 Status RemoveTemporaries(ObjectStore& out) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(""));
   for (const auto& obj : listing.objects)
-    if (IsAtomicWriteTemporary(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
+    if (IsAtomicWriteTemporary(obj.key) && IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(out.Delete(obj.key));
   return Status::OK();
 }
 
@@ -89,13 +129,18 @@ std::set<std::string> ListedKeys(const nlohmann::json& partitions) {
 
 Status RemoveUnlisted(ObjectStore& out, std::string_view prefix, const std::set<std::string>& keep) {
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List(prefix));
-  for (const auto& o : listing.objects)
-    if (!keep.count(o.key)) VERGER_RETURN_IF_ERROR(out.Delete(o.key));
+  for (const auto& o : listing.objects)  // never a file verger did not write
+    if (!keep.count(o.key) && IsVergerNamed(o.key)) VERGER_RETURN_IF_ERROR(out.Delete(o.key));
   return Status::OK();
 }
 
 Status WriteJson(ObjectStore& out, std::string_view key, const nlohmann::json& value) {
-  std::string text = value.dump(2) + "\n";
+  std::string text;
+  try {
+    text = value.dump(2) + "\n";
+  } catch (const nlohmann::json::exception& e) {  // a string that is not UTF-8 (callers escape names first)
+    return Status::Internal(out.Describe(key) + ": cannot encode as JSON: " + e.what());
+  }
   return out.WriteAtomic(key, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 

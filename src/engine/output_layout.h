@@ -25,6 +25,12 @@ inline constexpr const char* kManifestKey = "manifest.json";
 inline constexpr const char* kErrorsKey = "errors.csv";
 inline constexpr const char* kExplainedVarianceSvg = "pca/explained_variance.svg";
 inline constexpr const char* kScatterSvg = "pca/scatter_pc1_pc2.svg";
+// `run` keeps its features manifest here until fit and transform are done,
+// so manifest.json (written last) never describes an unfinished job.
+inline constexpr const char* kRunStateKey = "_state/features-manifest.json";
+// The lease of the job writing an object-store output (engine/output_lock.h);
+// not an output: never counted, never deleted by another job's cleanup.
+inline constexpr const char* kLeaseKey = "_state/lease.json";
 
 // "_partitions/part-00042.json": written after a partition's files, so its
 // presence means the partition is complete.
@@ -34,9 +40,21 @@ std::string PartitionMarkerKey(int64_t partition);
 // next to its features (Hive readers skip folders starting with '_').
 std::string PcaStatsKey(int64_t partition);
 
-// Refuses a non-empty output unless `overwrite`; with it, deletes verger's
-// own outputs there (manifest first, so no manifest outlives its files) and
-// leaves anything else alone.
+// Whether `key` is named the way verger names its outputs (tables and
+// statistics of a partition, markers, pca/ files, manifest, errors.csv, the
+// run state, and temporaries of those). Only such files are ever deleted.
+bool IsVergerNamed(std::string_view key);
+
+// AlreadyExists (exit 2) naming a few of the files in `listing` (of `out`)
+// that lie inside verger's folders (features/, reduced/, pca/, _partitions/,
+// _state/) but are not named as verger names its outputs, if there are any.
+// Other files beside those folders are allowed, and left alone.
+Status CheckOnlyVergerFiles(const ObjectStore& out, const Listing& listing);
+
+// Refuses a non-empty output unless `overwrite`; with it, refuses an output
+// holding foreign files in verger's folders (CheckOnlyVergerFiles), else
+// deletes verger's outputs there (manifest first, so no manifest outlives
+// its files) and leaves every other file alone.
 Status PrepareOutput(ObjectStore& out, bool overwrite);
 // PrepareOutput's refusal alone (AlreadyExists, naming --resume first when
 // partition markers but no manifest show an unfinished run); OK for an

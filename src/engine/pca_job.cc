@@ -7,6 +7,7 @@
 #include "core/hash.h"
 #include "engine/interrupt.h"
 #include "engine/output_layout.h"
+#include "engine/output_lock.h"
 #include "engine/partition.h"
 #include "reduce/pca_fit.h"
 #include "reduce/pca_plots.h"
@@ -34,16 +35,16 @@ Result<FeatureTable> ReadTable(const ObjectStore& store, const TableFormat& form
 
 }  // namespace
 
-Result<json> ReadFeaturesManifest(const ObjectStore& store) {
-  auto manifest = ReadJson(store, kManifestKey);
+Result<json> ReadFeaturesManifest(const ObjectStore& store, std::string_view key) {
+  auto manifest = ReadJson(store, key);
   if (!manifest.ok()) {
     if (manifest.status().code() == StatusCode::kNotFound)
-      return Status::NotFound(store.Describe(kManifestKey) +
+      return Status::NotFound(store.Describe(key) +
                               ": no manifest; run `verger extract` into this location first (or it did not finish)");
     return manifest.status();
   }
   if (!manifest->contains("partitions") || !manifest->contains("feature_dim") || !manifest->contains("formats"))
-    return Status::Corrupt(store.Describe(kManifestKey) + ": not a verger features manifest");
+    return Status::Corrupt(store.Describe(key) + ": not a verger features manifest");
   return manifest;
 }
 
@@ -235,7 +236,9 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   VERGER_RETURN_IF_ERROR(ValidatePcaChoice(o.pca));
   VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
-  VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(*store));
+  VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*store, o.from_run_state ? "run" : "fit-pca"));
+  VERGER_ASSIGN_OR_RETURN(json manifest,
+                          ReadFeaturesManifest(*store, o.from_run_state ? kRunStateKey : kManifestKey));
   const int64_t dim = manifest["feature_dim"];
   VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(manifest["formats"][0]));
 
@@ -247,6 +250,7 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
     VERGER_RETURN_IF_ERROR(merger.Add(std::move(s)));
   }
   VERGER_ASSIGN_OR_RETURN(PcaStats merged, merger.Finish());
+  VERGER_RETURN_IF_ERROR(lock->Confirm());
   VERGER_ASSIGN_OR_RETURN(PcaModel model, FitAndWritePca(*store, merged, o.pca, manifest.value("model_sha256", "")));
 
   summary.n_samples = model.n_samples();
@@ -260,7 +264,9 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
 Result<TransformSummary> RunTransform(const TransformOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
-  VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(*store));
+  VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*store, o.from_run_state ? "run" : "transform"));
+  VERGER_ASSIGN_OR_RETURN(json manifest,
+                          ReadFeaturesManifest(*store, o.from_run_state ? kRunStateKey : kManifestKey));
 
   std::unique_ptr<ObjectStore> pca_store_owned;
   const ObjectStore* pca_store = store.get();
@@ -310,9 +316,11 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
     ++summary.partitions;
   }
   progress.Finish();
+  VERGER_RETURN_IF_ERROR(lock->Confirm());
   VERGER_RETURN_IF_ERROR(FinishTransform(*store, std::move(manifest), model,
                                          o.pca.empty() ? std::string("pca/model.json") : model_where, out_names,
                                          reduced, sample));
+  if (o.from_run_state) VERGER_RETURN_IF_ERROR(store->Delete(kRunStateKey));  // manifest.json has it all now
   summary.wall_s = SecondsSince(t0);
   return summary;
 }

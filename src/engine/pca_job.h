@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/extract_job.h"
+#include "engine/output_layout.h"
 #include "reduce/pca_model.h"
 #include "reduce/pca_stats.h"
 #include "sink/table.h"
@@ -25,6 +26,7 @@ struct PcaChoice {
 
 struct FitPcaOptions {
   std::string input;   // an extract output (holds manifest.json and features/)
+  bool from_run_state = false;  // `run`: the features manifest is kRunStateKey
   PcaChoice pca;
   StoreOptions store;
 };
@@ -44,6 +46,7 @@ struct TransformOptions {
   std::string pca;                   // folder of a fitted model; empty = <input>/pca
   std::vector<std::string> formats;  // empty = the formats of the extract
   StoreOptions store;
+  bool from_run_state = false;       // `run`: read kRunStateKey, delete it once manifest.json is written
   Progress::Options progress;
 };
 
@@ -60,7 +63,8 @@ Result<TransformSummary> RunTransform(const TransformOptions& options);
 
 // A features manifest (ReadFeaturesManifest) or NotFound telling to run
 // `verger extract` first.
-Result<nlohmann::json> ReadFeaturesManifest(const ObjectStore& store);
+// `key`: kRunStateKey while a `run` is between extract and transform.
+Result<nlohmann::json> ReadFeaturesManifest(const ObjectStore& store, std::string_view key = kManifestKey);
 
 // One partition's statistics: its .pcastats file when the marker names one,
 // else computed by reading its tables once (first format of the manifest).

@@ -13,6 +13,12 @@ namespace verger {
 
 namespace fs = std::filesystem;
 
+Result<std::vector<uint8_t>> ObjectStore::ReadAtMost(std::string_view key, uint64_t max_bytes) const {
+  VERGER_ASSIGN_OR_RETURN(auto bytes, Read(key));
+  if (bytes.size() > max_bytes) return Status::ResourceExhausted(Describe(key) + ": " + FileTooBigMessage(bytes.size(), max_bytes));
+  return bytes;
+}
+
 Status ValidateKey(std::string_view key) {
   if (key.empty()) return Status::InvalidArgument("empty object key");
   if (key.find('\0') != std::string_view::npos)
@@ -123,6 +129,11 @@ Result<Listing> LocalObjectStore::List(std::string_view prefix, bool (*accept)(s
 Result<std::vector<uint8_t>> LocalObjectStore::Read(std::string_view key) const {
   VERGER_RETURN_IF_ERROR(ValidateKey(key));
   return ReadFileBytes(root_ / std::string(key));
+}
+
+Result<std::vector<uint8_t>> LocalObjectStore::ReadAtMost(std::string_view key, uint64_t max_bytes) const {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  return ReadFileBytes(root_ / std::string(key), max_bytes);
 }
 
 Status LocalObjectStore::WriteAtomic(std::string_view key, std::span<const uint8_t> data) {

@@ -16,6 +16,7 @@ class LocalObjectStore final : public ObjectStore {
   std::string Describe(std::string_view key) const override;
   Result<Listing> List(std::string_view prefix, bool (*accept)(std::string_view key)) const override;
   Result<std::vector<uint8_t>> Read(std::string_view key) const override;
+  Result<std::vector<uint8_t>> ReadAtMost(std::string_view key, uint64_t max_bytes) const override;
   Status WriteAtomic(std::string_view key, std::span<const uint8_t> data) override;
   Result<bool> Exists(std::string_view key) const override;
   Status Delete(std::string_view key) override;

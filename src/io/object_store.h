@@ -57,6 +57,12 @@ class ObjectStore {
   // if not readable, IOError otherwise. Thread-safe.
   virtual Result<std::vector<uint8_t>> Read(std::string_view key) const = 0;
 
+  // Read, but ResourceExhausted (FileTooBigMessage) for an object of more
+  // than `max_bytes`, without holding more than about `max_bytes` in memory
+  // (local files and S3 do; this default reads first and checks after).
+  // Thread-safe.
+  virtual Result<std::vector<uint8_t>> ReadAtMost(std::string_view key, uint64_t max_bytes) const;
+
   // Stores `data` under `key` so that readers see either no object or the
   // whole one, never a partial one; replaces an existing object. Thread-safe.
   virtual Status WriteAtomic(std::string_view key, std::span<const uint8_t> data) = 0;

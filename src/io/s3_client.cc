@@ -135,7 +135,8 @@ Result<HttpResponse> S3Client::Send(const Call& call) const {
 
     if (!resp.transferred()) {
       if (HttpClient::IsTransientTransportError(resp.curl_code)) continue;
-      return Status::IOError(where + ": " + Outcome(resp));
+      // No answer at all: nothing here is about this one object.
+      return Status::Unavailable(where + ": " + Outcome(resp));
     }
     if (resp.status >= 200 && resp.status < 300) return resp;
     const std::string code = ErrorCode(resp);
@@ -151,8 +152,10 @@ Result<HttpResponse> S3Client::Send(const Call& call) const {
     if (resp.status >= 500 || resp.status == 429 || RetryableCode(code)) continue;
     return Status::IOError(where + ": " + Outcome(resp));
   }
-  return Status::IOError(where + ": gave up after " + std::to_string(config_.retry.max_attempts) +
-                         " attempts; last: " + Outcome(resp));
+  // Only connection failures, 5xx and throttling are retried: once they
+  // outlast the retries, the store is down for every object, not this one.
+  return Status::Unavailable(where + ": store unreachable, gave up after " +
+                             std::to_string(config_.retry.max_attempts) + " attempts; last: " + Outcome(resp));
 }
 
 }  // namespace verger

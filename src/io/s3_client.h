@@ -55,8 +55,9 @@ class S3Client {
   // answer comes back as the response. Errors name call.what, the method
   // and URL (never credentials), the HTTP status and the S3 <Code>:
   // NotFound for 404; PermissionDenied for 401/403 (no retries; the message
-  // names the credential source); IOError once retries are exhausted or
-  // for other failures. Thread-safe.
+  // names the credential source); Unavailable for transport failures and
+  // once retries are exhausted (the store, not the object, is the problem);
+  // IOError for other failures. Thread-safe.
   Result<HttpResponse> Send(const Call& call) const;
 
   // URL of an object (or bucket when key is ""), fully encoded.

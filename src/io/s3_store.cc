@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cstdlib>
 #include <ctime>
+#include <limits>
 #include <set>
 
+#include "core/file_util.h"
 #include "io/s3_xml.h"
 
 namespace verger {
@@ -162,6 +164,29 @@ Result<std::vector<uint8_t>> S3ObjectStore::Read(std::string_view key) const {
   S3Client::Call call = ObjectCall("GET", key);
   VERGER_ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(call));
   return std::move(resp.body);
+}
+
+Result<std::vector<uint8_t>> S3ObjectStore::ReadAtMost(std::string_view key, uint64_t max_bytes) const {
+  VERGER_RETURN_IF_ERROR(ValidateKey(key));
+  if (max_bytes == std::numeric_limits<uint64_t>::max()) return Read(key);
+  S3Client::Call call = ObjectCall("GET", key);
+  // One byte more than allowed tells "too big" from "exactly the limit".
+  call.headers = {{"range", "bytes=0-" + std::to_string(max_bytes)}};
+  auto resp = client_->Send(call);
+  if (!resp.ok()) {
+    // A range on an empty object is unsatisfiable (416): the object is empty.
+    if (resp.status().message().find("InvalidRange") != std::string::npos) return std::vector<uint8_t>{};
+    return resp.status();
+  }
+  if (resp->body.size() > max_bytes) {
+    // Content-Range: bytes 0-N/TOTAL names the full size.
+    const std::string range = resp->Header("content-range");
+    const auto slash = range.rfind('/');
+    const uint64_t total = slash == std::string::npos ? resp->body.size()
+                                                      : std::strtoull(range.c_str() + slash + 1, nullptr, 10);
+    return Status::ResourceExhausted(Describe(key) + ": " + FileTooBigMessage(total, max_bytes));
+  }
+  return std::move(resp->body);
 }
 
 Status S3ObjectStore::WriteAtomic(std::string_view key, std::span<const uint8_t> data) {

@@ -38,6 +38,7 @@ void BindExtract(py::module_& m) {
     defaults["limit"] = d.limit;
     defaults["max_errors"] = d.max_errors;
     defaults["max_pixels"] = d.max_pixels;
+    defaults["max_file_bytes"] = d.max_file_bytes;
     m.attr("EXTRACT_DEFAULTS") = defaults;
   }
   m.def(
@@ -71,7 +72,8 @@ void BindExtract(py::module_& m) {
                         "partition at a time per object.")
       .def(py::init([](const std::string& model, const std::string& weights, int batch, int threads,
                        int io_concurrency, std::vector<std::string> formats, int64_t max_pixels, bool write_pca_stats,
-                       const std::string& backend, const std::string& device, const std::string& precision) {
+                       const std::string& backend, const std::string& device, const std::string& precision,
+                       int64_t max_file_bytes) {
              ExtractorConfig c;
              c.model = model;
              c.weights = weights;
@@ -83,6 +85,7 @@ void BindExtract(py::module_& m) {
              c.io_concurrency = io_concurrency;
              c.formats = std::move(formats);
              c.max_pixels = max_pixels;
+             c.max_file_bytes = max_file_bytes;
              c.write_pca_stats = write_pca_stats;
              return Unwrap(NoGil([&] { return Extractor::Create(c); }));
            }),
@@ -90,6 +93,7 @@ void BindExtract(py::module_& m) {
            py::arg("threads") = 0, py::arg("io_concurrency") = 0, py::arg("formats") = ExtractorConfig{}.formats,
            py::arg("max_pixels") = ExtractorConfig{}.max_pixels, py::arg("write_pca_stats") = false,
            py::arg("backend") = "", py::arg("device") = "", py::arg("precision") = "",
+           py::arg("max_file_bytes") = ExtractorConfig{}.max_file_bytes,
            "Loads the model (backend/device/precision: \"\" keeps the spec's). Errors name the option or file.")
       .def_property_readonly("spec_hash", &Extractor::spec_hash)
       .def_property_readonly("feature_dim", &Extractor::feature_dim)

@@ -51,8 +51,10 @@ class PcaStats {
   Status Merge(const PcaStats& other);
 
   // Self-describing little-endian binary, see pca_stats.cc for the layout:
-  // magic "VGPCASTS", version, dim, count, mean, upper triangle of the
-  // scatter, XXH64 checksum of everything before it.
+  // magic "VGPCASTS", version, dim, count, then mean and the upper triangle
+  // of the scatter, byte-shuffled and zlib-compressed (lossless), and an
+  // XXH64 checksum of everything before it. Deserialize also reads the
+  // uncompressed layout of earlier builds.
   std::vector<uint8_t> Serialize() const;
 
   // Parses Serialize()'s output. Corrupt (naming `what`) on a bad magic,

@@ -75,8 +75,9 @@ TEST(PcaStats, SerializeRoundTripIsExact) {
   PcaStats s(d);
   ASSERT_TRUE(s.AddRows(x.data(), n).ok());
   const auto bytes = s.Serialize();
-  // header 32 + mean + packed upper triangle + 8-byte checksum
-  EXPECT_EQ(bytes.size(), 32u + (d + d * (d + 1) / 2) * 8u + 8u);
+  // Compressed (layout 2): smaller than header 32 + mean + packed upper triangle + 8-byte checksum.
+  EXPECT_LT(bytes.size(), 32u + (d + d * (d + 1) / 2) * 8u + 8u);
+  EXPECT_EQ(bytes[12], 2);
   EXPECT_EQ(std::string(bytes.begin(), bytes.begin() + 8), "VGPCASTS");
   auto back = PcaStats::Deserialize(bytes, "part-0.stats");
   ASSERT_TRUE(back.ok()) << back.status().ToString();
@@ -86,6 +87,41 @@ TEST(PcaStats, SerializeRoundTripIsExact) {
   for (int64_t j = 0; j < d; ++j)
     for (int64_t i = 0; i <= j; ++i) EXPECT_EQ(back->scatter()[j * d + i], s.scatter()[j * d + i]);
   EXPECT_EQ(back->Serialize(), bytes);
+}
+
+// The uncompressed layout 1 that earlier builds wrote: header, mean,
+// packed upper triangle, checksum.
+std::vector<uint8_t> Layout1(const PcaStats& s) {
+  const int64_t d = s.dim();
+  std::vector<uint8_t> out(32);
+  std::memcpy(out.data(), "VGPCASTS", 8);
+  const uint32_t version = 1, layout = 1;
+  const int64_t count = s.count();
+  std::memcpy(out.data() + 8, &version, 4);
+  std::memcpy(out.data() + 12, &layout, 4);
+  std::memcpy(out.data() + 16, &d, 8);
+  std::memcpy(out.data() + 24, &count, 8);
+  auto put = [&](double v) {
+    const auto* b = reinterpret_cast<const uint8_t*>(&v);
+    out.insert(out.end(), b, b + 8);
+  };
+  for (double v : s.mean()) put(v);
+  for (int64_t j = 0; j < d; ++j)
+    for (int64_t i = 0; i <= j; ++i) put(s.scatter()[j * d + i]);
+  const uint64_t sum = Xxh64(out.data(), out.size());
+  const auto* b = reinterpret_cast<const uint8_t*>(&sum);
+  out.insert(out.end(), b, b + 8);
+  return out;
+}
+
+TEST(PcaStats, ReadsTheUncompressedLayoutOfEarlierBuilds) {
+  const int64_t n = 300, d = 17;
+  auto x = RandomRows(n, d, 5);
+  PcaStats s(d);
+  ASSERT_TRUE(s.AddRows(x.data(), n).ok());
+  auto back = PcaStats::Deserialize(Layout1(s), "old.stats");
+  ASSERT_TRUE(back.ok()) << back.status().ToString();
+  EXPECT_EQ(back->Serialize(), s.Serialize());
 }
 
 TEST(PcaStats, DeserializeRejectsDamage) {
@@ -115,7 +151,7 @@ TEST(PcaStats, DeserializeRejectsDamage) {
   EXPECT_NE(r.status().message().find("bad magic"), std::string::npos);
 
   // A NaN with a valid checksum (a writer bug, not disk damage).
-  auto nan = bytes;
+  auto nan = Layout1(s);
   const double bad = std::numeric_limits<double>::quiet_NaN();
   std::memcpy(nan.data() + 32 + 8 * 4 + 8 * 2, &bad, 8);  // scatter(0, 1)
   const uint64_t sum = Xxh64(nan.data(), nan.size() - 8);

@@ -13,6 +13,7 @@
 #include <utility>
 
 #include "core/file_util.h"
+#include "core/utf8.h"
 #include "sink/parquet_duckdb.h"
 
 namespace verger {
@@ -30,40 +31,6 @@ constexpr int64_t kRowGroupBytes = int64_t{64} << 20;
 constexpr int64_t kMaxRowGroupRows = 122880;
 
 // ---- text checks -----------------------------------------------------------
-
-// DuckDB VARCHAR must be well-formed UTF-8 (RFC 3629: no overlongs, no
-// surrogates, nothing above U+10FFFF).
-bool IsUtf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    int n;
-    uint32_t cp;
-    if ((c & 0xE0) == 0xC0) {
-      n = 1, cp = c & 0x1F;
-    } else if ((c & 0xF0) == 0xE0) {
-      n = 2, cp = c & 0x0F;
-    } else if ((c & 0xF8) == 0xF0) {
-      n = 3, cp = c & 0x07;
-    } else {
-      return false;
-    }
-    if (i + n >= s.size()) return false;  // truncated sequence
-    for (int k = 1; k <= n; ++k) {
-      auto cc = static_cast<unsigned char>(s[i + k]);
-      if ((cc & 0xC0) != 0x80) return false;
-      cp = (cp << 6) | (cc & 0x3F);
-    }
-    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
-    if (cp < kMin[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return false;
-    i += n + 1;
-  }
-  return true;
-}
 
 // Printable form of user text for error messages.
 std::string Quoted(std::string_view s) {

@@ -17,8 +17,8 @@ import os as _os
 
 from . import errors
 from .errors import (AlreadyExistsError, CancelledError, CorruptError, InternalError, InvalidArgumentError,
-                     NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnsupportedError, VergerError,
-                     VergerIOError)
+                     NotFoundError, PermissionDeniedError, ResourceExhaustedError, UnavailableError, UnsupportedError,
+                     VergerError, VergerIOError)
 from . import _verger
 
 __version__ = _verger.__version__

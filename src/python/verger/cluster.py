@@ -41,6 +41,7 @@ class JobOptions:
     resume: bool = False
     max_errors: int = _D["max_errors"]
     max_pixels: int = _D["max_pixels"]
+    max_file_bytes: int = _D["max_file_bytes"]
     s3_endpoint: str = ""
     s3_region: str = ""
     s3_path_style: bool = False
@@ -137,6 +138,7 @@ def run_job(client, o):
     token = uuid.uuid4().hex[:8]
     config = dict(model=o.model, weights=o.weights, batch=o.batch, threads=o.threads,
                   io_concurrency=o.io_concurrency, formats=list(o.formats), max_pixels=o.max_pixels,
+                  max_file_bytes=o.max_file_bytes,
                   write_pca_stats=True, backend=o.backend, device=o.device, precision=o.precision)
     # The client's own copy: model hash and dimension for the resume checks and the manifest.
     extractor = _verger.Extractor(**config)
@@ -159,7 +161,8 @@ def run_job(client, o):
     for index, begin, end in plan:
         if o.resume:
             marker = _verger.partition_is_complete(output, sizes, extractor, items[begin:end], index)
-            if marker is not None:
+            # Failed images are always retried, as `verger run --resume` does: the partition is recomputed.
+            if marker is not None and not marker["failed"]:
                 markers[index] = marker
                 part_errors[index] = [(e["key"], e["reason"]) for e in marker["errors"]]
                 s.partitions_reused += 1
@@ -216,13 +219,15 @@ def run_job(client, o):
     for index, _, _ in plan:
         errors += part_errors.get(index, [])
     if s.max_errors_exceeded:
+        s.failed = len(errors)
         client.cancel(list(extract_futures.values()) + [fitted])
         _verger.write_errors_csv(output, errors)
         s.wall_s = time.monotonic() - t0
         return s
     partitions = [markers[i] for i, _, _ in plan]
     s.ok = sum(p["rows"] for p in partitions)
-    s.failed = sum(p["failed"] for p in partitions)
+    # As `verger run` counts: every errors.csv row, listing problems included (the manifest keeps them apart).
+    s.failed = sum(p["failed"] for p in partitions) + len(problems)
 
     s.fit = fitted.result()
     stride = max(1, math.ceil(s.ok / _verger.SCATTER_MAX_POINTS))
@@ -254,7 +259,7 @@ def run_job(client, o):
     _verger.write_errors_csv(output, errors)
     manifest = _verger.features_manifest(
         extractor, partitions, command_line=o.command_line, input_uri=input_store.uri, output_uri=output.uri,
-        partition_size=o.partition_size, listed=len(items), ok=s.ok, failed=s.failed,
+        partition_size=o.partition_size, listed=len(items), ok=s.ok, failed=s.failed - len(problems),
         listing_problems=len(problems), partitions_reused=s.partitions_reused, wall_s=s.extract_s,
         images_per_s=s.images_per_s, backend=backend, threads=threads, stage_seconds=stages)
     if "computed" in manifest["images"]:  # rows kept from an earlier run vs computed now, as `verger run` counts

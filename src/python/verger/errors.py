@@ -52,9 +52,14 @@ class InternalError(VergerError, RuntimeError):
     code = "Internal"
 
 
+class UnavailableError(VergerError, ConnectionError):
+    """A store that cannot be reached, or keeps failing after retries: the job stops; rerun with resume."""
+    code = "Unavailable"
+
+
 _BY_CODE = {c.code: c for c in (InvalidArgumentError, NotFoundError, AlreadyExistsError, VergerIOError,
                                 CorruptError, UnsupportedError, ResourceExhaustedError, PermissionDeniedError,
-                                CancelledError, InternalError)}
+                                CancelledError, InternalError, UnavailableError)}
 
 
 def error_class(code):

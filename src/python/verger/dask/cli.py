@@ -56,6 +56,8 @@ def parser():
     e.add_argument("--max-errors", type=int, default=d["max_errors"],
                    help="Fail once more than N images failed (-1 = never)")
     e.add_argument("--max-pixels", type=int, default=d["max_pixels"], help="Refuse images with more pixels than this")
+    e.add_argument("--max-file-bytes", type=int, default=d["max_file_bytes"],
+                   help="Refuse input files larger than this many bytes without reading them")
     e.add_argument("--s3-endpoint", default="", help="S3-compatible endpoint URL")
     e.add_argument("--s3-region", default="", help="S3 region")
     e.add_argument("--s3-path-style", action="store_true", help="Address buckets as endpoint/bucket/key")
@@ -86,6 +88,7 @@ def main(argv=None):
         precision=a.precision, batch=a.batch, threads=a.threads,
         io_concurrency=a.io_concurrency, partition_size=a.partition_size, formats=formats, limit=a.limit,
         overwrite=a.overwrite, resume=a.resume, max_errors=a.max_errors, max_pixels=a.max_pixels,
+        max_file_bytes=a.max_file_bytes,
         s3_endpoint=a.s3_endpoint, s3_region=a.s3_region, s3_path_style=a.s3_path_style, components=a.components,
         variance=0.0 if a.components else a.variance, whiten=a.whiten, progress=a.progress, retries=a.retries,
         command_line=" ".join(shlex.quote(x) for x in ["verger-dask"] + list(argv)))
