@@ -7,10 +7,13 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 #include <vector>
 
 #include "core/hash.h"
 #include "model/mapped_file.h"
+#include "model/torch_onnx_import.h"
 
 extern char** environ;
 
@@ -41,6 +44,41 @@ Status RunProcess(const std::vector<std::string>& args, const std::string& what)
                             std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "; its message is above)");
   }
   return Status::OK();
+}
+
+// A private temporary name per process and thread, renamed onto the cache entry when complete.
+fs::path TempNameFor(const fs::path& out) {
+  return out.string() + "." + std::to_string(getpid()) + "-" +
+         std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+// The spec's ONNX graph through the importer, cached per weights digest,
+// graph cut and importer version.
+Result<std::string> ImportedOnnx(const ModelSpec& spec, const std::string& who) {
+  auto file = MappedFile::Open(spec.weights);
+  if (!file.ok()) return file.status().WithContext(who);
+  OnnxScriptOptions options;
+  options.input_name = spec.input_name;
+  options.output_tensor = spec.feature_tensor;
+  options.who = "model " + spec.name;
+  const std::string key = Sha256Hex(Sha256Hex(file->bytes()) + "\n" + spec.input_name + "\n" + spec.feature_tensor +
+                                    "\nimporter " + std::to_string(kOnnxImporterVersion) + "\nquantized " +
+                                    (options.quantized == QuantizedActivations::kFakeQuantize ? "fake" : "clamp"));
+  const fs::path dir = TorchCacheDir();
+  const fs::path out = dir / ("onnx-" + key.substr(0, 40) + ".pt");
+  std::error_code ec;
+  if (fs::is_regular_file(out, ec)) return out.string();
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError(who + ": cannot create cache folder " + dir.string() + ": " + ec.message());
+  const fs::path tmp = TempNameFor(out);
+  Status imported = ImportOnnxToTorchScript(spec.weights, options, tmp.string());
+  if (!imported.ok()) {
+    fs::remove(tmp, ec);
+    return imported;
+  }
+  fs::rename(tmp, out, ec);
+  if (ec) return Status::IOError(who + ": cannot move converted model to " + out.string() + ": " + ec.message());
+  return out.string();
 }
 
 }  // namespace
@@ -74,10 +112,10 @@ Result<std::string> TorchScriptFor(const ModelSpec& spec) {
                                "scripts/convert_vgg16.py " + spec.weights +
                                " vgg16-int8.pt --int8 CALIBRATION_DIR, then --weights vgg16-int8.pt");
   }
+  if (kind == WeightsKind::kOnnx) return ImportedOnnx(spec, who);
   if (spec.feature_dim != 4096 || spec.input_width != 224 || spec.input_height != 224) {
-    return Status::Unsupported(who + ": the torch backend converts only Keras VGG16 (fc2, 4096-d, 224x224) from " +
-                               (kind == WeightsKind::kHdf5 ? "HDF5" : "ONNX") +
-                               "; export other networks to TorchScript (torch.jit.script(model).save(...))");
+    return Status::Unsupported(who + ": the torch backend converts only Keras VGG16 (fc2, 4096-d, 224x224) from "
+                               "HDF5; export other networks to TorchScript (torch.jit.script(model).save(...))");
   }
   auto file = MappedFile::Open(spec.weights);
   if (!file.ok()) return file.status().WithContext(who);

@@ -1,7 +1,7 @@
 // Getting a TorchScript file for the torch backend: TorchScript weights are
-// used as they are; Keras VGG16 weights (.h5) or a Keras-exported VGG16 ONNX
-// are converted once by scripts/convert_vgg16.py and cached. Internal to the
-// model library.
+// used as they are; ONNX graphs are imported in C++ (torch_onnx_import.h)
+// and Keras VGG16 weights (.h5) converted by scripts/convert_vgg16.py, once,
+// and cached. Internal to the model library.
 #pragma once
 
 #include <string>
@@ -22,8 +22,11 @@ Result<WeightsKind> SniffWeights(const std::string& path);
 std::string TorchCacheDir();
 
 // Path of a TorchScript file computing `spec`'s network. TorchScript
-// weights: spec.weights itself. A VGG16 spec (feature_dim 4096) with .h5 or
-// ONNX weights: <TorchCacheDir()>/vgg16-<sha256 of the file>.pt, created
+// weights: spec.weights itself. ONNX: <TorchCacheDir()>/onnx-<key>.pt, the
+// graph from spec.input_name to spec.feature_tensor imported in C++, keyed
+// by the file's sha256, both tensor names and the importer version; an op
+// the importer lacks is Unsupported naming the node. A VGG16 spec
+// (feature_dim 4096) with .h5 weights: <TorchCacheDir()>/vgg16-<sha256 of the file>.pt, created
 // (atomically) by running /usr/bin/python3 (or $VERGER_PYTHON) on
 // convert_vgg16.py from $VERGER_SCRIPTS_DIR, else the source tree's
 // scripts/. Precision int8 needs a quantized TorchScript: .h5/ONNX weights
