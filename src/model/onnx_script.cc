@@ -16,6 +16,7 @@ using Ints = std::vector<int64_t>;
 
 // A float literal TorchScript reads as float (never as int).
 std::string Float(double v) {
+  if (std::isinf(v)) return v > 0 ? "float(\"inf\")" : "float(\"-inf\")";
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.9g", v);
   std::string s = buf;
@@ -557,7 +558,7 @@ class Translator {
     const bool ceil = AttrInt(n, "ceil_mode", 0) != 0;
     const bool count_pad = AttrInt(n, "count_include_pad", 0) != 0;
     const std::string before = x;
-    VERGER_ASSIGN_OR_RETURN(Ints padding, Padding(n, &x, spatial, kernel, strides, dilations, max ? -3.4028234663852886e38 : 0.0));
+    VERGER_ASSIGN_OR_RETURN(Ints padding, Padding(n, &x, spatial, kernel, strides, dilations, max ? -INFINITY : 0.0));
     if (!max && x != before && !count_pad) return Unsupported(n, "asymmetric or SAME padding without count_include_pad");
     if (!max && dilations != Ints(spatial, 1)) return Unsupported(n, "dilations in AveragePool");
     const std::string d = std::to_string(spatial) + "d(";
