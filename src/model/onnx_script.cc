@@ -60,7 +60,8 @@ struct QuantParams {
 struct Value {
   enum Kind { kTensor, kIntList, kInt } kind = kTensor;
   std::string expr;                  // TorchScript variable or expression
-  std::optional<QuantParams> quant;  // set: a float tensor on the quantized grid of these parameters
+  // Set: the tensor holds integer levels q - zero_point (exact in float32), as int8 kernels would.
+  std::optional<QuantParams> quant;
 };
 
 constexpr const char* kOps[] = {
@@ -138,11 +139,8 @@ class Translator {
       return Status::Unsupported(o_.who + ": tensor '" + o_.output_tensor + "' is a shape, not an image tensor");
     }
     std::string result = out->expr;
-    // A tensor on the quantized grid is read as its integer levels, as int8 kernels hold it.
-    if (out->quant) {
-      result = "(torch.round(" + result + " / " + Float(out->quant->scale) + ") + " +
-               Float(double(out->quant->zero_point)) + ")";
-    }
+    // A quantized tensor is read as its integers, as int8 kernels hold it.
+    if (out->quant) result = "(" + result + " + " + Float(double(out->quant->zero_point)) + ")";
     TorchScriptGraph r;
     r.source = "def forward(self, x: Tensor) -> Tensor:\n" + body_ + "    return " + result + "\n";
     for (const auto& h : helpers_) r.source += h;
@@ -202,8 +200,15 @@ class Translator {
     return Param(key);
   }
 
-  // A run-time tensor or a constant, as a tensor expression.
+  // A run-time tensor (quantized ones as float values) or a constant, as a tensor expression.
   Result<std::string> TensorArg(const OnnxNode& n, size_t i) {
+    VERGER_ASSIGN_OR_RETURN(std::string e, RawArg(n, i));
+    Value* v = Find(n.inputs[i]);
+    if (v && v->quant) return "(" + e + " * " + Float(v->quant->scale) + ")";
+    return e;
+  }
+  // As TensorArg, but quantized tensors stay integer levels (for ops that only move values).
+  Result<std::string> RawArg(const OnnxNode& n, size_t i) {
     if (!HasInput(n, i)) return Unsupported(n, "input " + std::to_string(i) + " is missing");
     const std::string& name = n.inputs[i];
     if (Value* v = Find(name)) {
@@ -286,13 +291,24 @@ class Translator {
     }
     return q;
   }
-  std::string Requantize(const std::string& expr, const QuantParams& q) const {
-    if (o_.quantized == QuantizedActivations::kFakeQuantize) {
-      return "torch.fake_quantize_per_tensor_affine(" + expr + ", " + Float(q.scale) + ", " +
-             std::to_string(q.zero_point) + ", " + std::to_string(q.qmin) + ", " + std::to_string(q.qmax) + ")";
-    }
-    const double lo = double(q.qmin - q.zero_point) * q.scale, hi = double(q.qmax - q.zero_point) * q.scale;
-    return "torch.hardtanh(" + expr + ", " + Float(lo) + ", " + Float(hi) + ")";
+  // Integer levels of `acc` (a fresh tensor) scaled by `multiplier` (a float or a tensor):
+  // clamp(round(acc * multiplier), qmin - zp, qmax - zp). In place, so that freezing cannot fold the
+  // multiplier into a convolution's weights (which would round the products and move values across
+  // rounding boundaries).
+  std::string Requantize(const std::string& acc, const std::string& multiplier, const QuantParams& q) const {
+    return acc + ".mul_(" + multiplier + ").round_().clamp_(" + Float(double(q.qmin - q.zero_point)) + ", " +
+           Float(double(q.qmax - q.zero_point)) + ")";
+  }
+  // Integer levels (q - zero_point) of a quantized constant, per-tensor or along `axis`.
+  Result<OnnxTensor> Levels(const OnnxNode& n, const OnnxTensor& q, const OnnxTensor* zp, int64_t axis) const {
+    OnnxTensor ones = FloatTensor(zp ? zp->dims : Ints{}, std::vector<float>(zp ? zp->numel() : 1, 1.f));
+    return Dequantize(n, q, &ones, zp, axis);
+  }
+  // Scale of a constant input, per-tensor.
+  Result<double> Scale(const OnnxNode& n, size_t i) const {
+    auto s = ConstScalar(n, i);
+    if (!s) return Unsupported(n, "a per-axis or non-constant scale at input " + std::to_string(i));
+    return *s;
   }
   // Float values of a constant quantized tensor: (q - zero_point) * scale,
   // per-tensor or along `axis`, each scale optionally multiplied by `extra_scale`.
@@ -420,38 +436,48 @@ class Translator {
     return Status::OK();
   }
 
-  // The quantization parameters of a run-time input, from its producer or from the node's own inputs.
+  // Integer levels of a quantized input (a QLinear op's input i, with its scale and zero point at i+1, i+2).
   Result<std::string> QuantizedArg(const OnnxNode& n, size_t i) {
-    if (Const(n.inputs[i])) {  // a quantized constant: dequantize it here
-      VERGER_ASSIGN_OR_RETURN(OnnxTensor f, Dequantize(n, *Const(n.inputs[i]), ConstInput(n, i + 1), ConstInput(n, i + 2), 1));
+    if (Const(n.inputs[i])) {
+      VERGER_ASSIGN_OR_RETURN(OnnxTensor f, Levels(n, *Const(n.inputs[i]), ConstInput(n, i + 2), 1));
       return NewParam(std::move(f));
     }
-    return TensorArg(n, i);
+    Value* v = Find(n.inputs[i]);
+    if (v && v->kind == Value::kTensor && !v->quant) return Unsupported(n, "a float input where a quantized one belongs");
+    return RawArg(n, i);
+  }
+
+  // Per-output-channel requantization multipliers x_scale * w_scale[c] / y_scale, shaped to broadcast
+  // over an output of `rank` dims whose channels are at dim `axis`.
+  std::string Multipliers(const OnnxNode& n, double in_scale, const OnnxTensor& w_scale, double out_scale, size_t rank,
+                          size_t axis) {
+    std::vector<double> ws = w_scale.AsDoubles();
+    if (ws.size() == 1) return Float(in_scale * ws[0] / out_scale);
+    std::vector<float> m;
+    for (double w : ws) m.push_back(float(in_scale * w / out_scale));
+    Ints dims(rank, 1);
+    dims[axis] = int64_t(ws.size());
+    return NewParam(FloatTensor(dims, m));
   }
 
   Status QLinearConv(const OnnxNode& n) {
     VERGER_ASSIGN_OR_RETURN(std::string x, QuantizedArg(n, 0));
     const OnnxTensor* w = ConstInput(n, 3);
-    const OnnxTensor* x_scale = ConstInput(n, 1);
-    if (w == nullptr || x_scale == nullptr || x_scale->numel() != 1 || w->dims.size() < 3 || !ConstInput(n, 4))
-      return Unsupported(n, "non-constant weights or scales");
-    VERGER_ASSIGN_OR_RETURN(OnnxTensor wf, Dequantize(n, *w, ConstInput(n, 4), ConstInput(n, 5), 0));
+    if (w == nullptr || w->dims.size() < 3 || !ConstInput(n, 4)) return Unsupported(n, "non-constant weights or scales");
+    VERGER_ASSIGN_OR_RETURN(double x_scale, Scale(n, 1));
+    VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 6, 7));
+    // Integer levels in, exact integer sums out (float32 holds integers up to 2^24 exactly).
+    VERGER_ASSIGN_OR_RETURN(OnnxTensor wl, Levels(n, *w, ConstInput(n, 5), 0));
     std::string bias = "None";
     if (const OnnxTensor* b = ConstInput(n, 8)) {
-      // int32 bias at scale x_scale * w_scale (per output channel).
-      std::vector<double> s = ConstInput(n, 4)->AsDoubles();
-      for (double& v : s) v *= x_scale->AsDoubles()[0];
-      OnnxTensor scale = FloatTensor({int64_t(s.size())}, std::vector<float>(s.begin(), s.end()));
-      if (s.size() == 1) scale.dims.clear();
-      VERGER_ASSIGN_OR_RETURN(OnnxTensor bf, Dequantize(n, *b, &scale, nullptr, 0));
-      bias = NewParam(std::move(bf));
+      bias = NewParam(DoublesToFloat(*b));
     } else if (HasInput(n, 8)) {
       return Unsupported(n, "a non-constant bias");
     }
     const Ints kernel(w->dims.begin() + 2, w->dims.end());
-    VERGER_ASSIGN_OR_RETURN(std::string e, ConvExpr(n, x, NewParam(std::move(wf)), kernel, bias));
-    VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 6, 7));
-    BindTensor(n, Requantize(e, q), q);
+    VERGER_ASSIGN_OR_RETURN(std::string e, ConvExpr(n, x, NewParam(std::move(wl)), kernel, bias));
+    const std::string m = Multipliers(n, x_scale, *ConstInput(n, 4), q.scale, w->dims.size(), 1);
+    BindTensor(n, Requantize(e, m, q), q);
     return Status::OK();
   }
 
@@ -514,16 +540,12 @@ class Translator {
     VERGER_ASSIGN_OR_RETURN(std::string a, QuantizedArg(n, 0));
     const OnnxTensor* b = ConstInput(n, 3);
     VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 6, 7));
-    std::string e;
-    if (b != nullptr && b->dims.size() == 2) {
-      // A per-column scale runs along axis 1 of the K x N weights.
-      VERGER_ASSIGN_OR_RETURN(OnnxTensor bf, Dequantize(n, *b, ConstInput(n, 4), ConstInput(n, 5), 1));
-      e = "torch.linear(" + a + ", " + NewParam(Transposed(bf)) + ")";
-    } else {
-      VERGER_ASSIGN_OR_RETURN(std::string bt, QuantizedArg(n, 3));
-      e = "torch.matmul(" + a + ", " + bt + ")";
-    }
-    BindTensor(n, Requantize(e, q), q);
+    VERGER_ASSIGN_OR_RETURN(double a_scale, Scale(n, 1));
+    if (b == nullptr || b->dims.size() != 2 || !ConstInput(n, 4)) return Unsupported(n, "non-constant or non-2-d weights");
+    // A per-column scale runs along axis 1 of the K x N weights.
+    VERGER_ASSIGN_OR_RETURN(OnnxTensor bl, Levels(n, *b, ConstInput(n, 5), 1));
+    const std::string e = "torch.linear(" + a + ", " + NewParam(Transposed(bl)) + ")";
+    BindTensor(n, Requantize(e, Multipliers(n, a_scale, *ConstInput(n, 4), q.scale, 2, 1), q), q);
     return Status::OK();
   }
 
@@ -531,7 +553,10 @@ class Translator {
     VERGER_ASSIGN_OR_RETURN(std::string a, QuantizedArg(n, 0));
     VERGER_ASSIGN_OR_RETURN(std::string b, QuantizedArg(n, 3));
     VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 6, 7));
-    BindTensor(n, Requantize(a + " + " + b, q), q);
+    VERGER_ASSIGN_OR_RETURN(double a_scale, Scale(n, 1));
+    VERGER_ASSIGN_OR_RETURN(double b_scale, Scale(n, 4));
+    BindTensor(n, Requantize("(" + a + " * " + Float(a_scale / q.scale) + " + " + b + " * " + Float(b_scale / q.scale) + ")",
+                             "1.0", q), q);
     return Status::OK();
   }
 
@@ -548,8 +573,8 @@ class Translator {
   }
 
   Status Pool(const OnnxNode& n) {
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
     const bool max = n.op_type == "MaxPool";
+    VERGER_ASSIGN_OR_RETURN(std::string x, max ? RawArg(n, 0) : TensorArg(n, 0));
     Ints kernel = AttrInts(n, "kernel_shape");
     const size_t spatial = kernel.size();
     if (spatial < 1 || spatial > 3) return Unsupported(n, "kernel_shape of length " + std::to_string(spatial));
@@ -562,7 +587,7 @@ class Translator {
     if (!max && x != before && !count_pad) return Unsupported(n, "asymmetric or SAME padding without count_include_pad");
     if (!max && dilations != Ints(spatial, 1)) return Unsupported(n, "dilations in AveragePool");
     const std::string d = std::to_string(spatial) + "d(";
-    std::optional<QuantParams> q = Find(n.inputs[0]) ? Find(n.inputs[0])->quant : std::nullopt;
+    std::optional<QuantParams> q = max ? QuantOf(n.inputs[0]) : std::nullopt;
     if (max) {
       BindTensor(n, "torch.max_pool" + d + x + ", " + List(kernel) + ", " + List(strides) + ", " + List(padding) + ", " +
                         List(dilations) + ", " + (ceil ? "True" : "False") + ")", q);
@@ -582,7 +607,9 @@ class Translator {
     } else {  // QLinearGlobalAveragePool: x, x_scale, x_zp, y_scale, y_zp
       if (AttrInt(n, "channels_last", 0) != 0) return Unsupported(n, "channels_last 1");
       VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 3, 4));
-      BindTensor(n, Requantize("torch.adaptive_avg_pool2d(" + x + ", [1, 1])", q), q);
+      VERGER_ASSIGN_OR_RETURN(double x_scale, Scale(n, 1));
+      VERGER_ASSIGN_OR_RETURN(std::string xl, QuantizedArg(n, 0));
+      BindTensor(n, Requantize("torch.adaptive_avg_pool2d(" + xl + ", [1, 1])", Float(x_scale / q.scale), q), q);
     }
     return Status::OK();
   }
@@ -652,7 +679,10 @@ class Translator {
       if (HasInput(n, 1) && !(lo = ConstScalar(n, 1))) return Unsupported(n, "a non-constant min");
       if (HasInput(n, 2) && !(hi = ConstScalar(n, 2))) return Unsupported(n, "a non-constant max");
     }
-    if (lo && hi) BindTensor(n, "torch.hardtanh(" + x + ", " + Float(*lo) + ", " + Float(*hi) + ")");
+    // hardtanh is ReLU6's op; LibTorch 1.13's optimize_for_inference fuses conv + hardtanh into oneDNN
+    // as if the bounds were always (0, 6) (measured: tests/torch/test_onnx_ops.py), so other bounds use clamp.
+    if (lo && hi && *lo == 0 && *hi == 6) BindTensor(n, "torch.hardtanh(" + x + ", 0.0, 6.0)");
+    else if (lo && hi) BindTensor(n, "torch.clamp(" + x + ", " + Float(*lo) + ", " + Float(*hi) + ")");
     else if (lo) BindTensor(n, *lo == 0 ? "torch.relu(" + x + ")" : "torch.clamp_min(" + x + ", " + Float(*lo) + ")");
     else if (hi) BindTensor(n, "torch.clamp_max(" + x + ", " + Float(*hi) + ")");
     else return Identity(n);
@@ -711,7 +741,7 @@ class Translator {
   }
 
   Status Flatten(const OnnxNode& n) {
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
+    VERGER_ASSIGN_OR_RETURN(std::string x, RawArg(n, 0));
     const int64_t axis = AttrInt(n, "axis", 1);
     std::string e = axis == 0   ? x + ".reshape([1, -1])"
                     : axis == 1 ? "torch.flatten(" + x + ", 1)"
@@ -722,7 +752,7 @@ class Translator {
   }
 
   Status Reshape(const OnnxNode& n) {
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
+    VERGER_ASSIGN_OR_RETURN(std::string x, RawArg(n, 0));
     std::optional<Ints> shape = ConstInts(n, 1);
     if (shape) {
       if (AttrInt(n, "allowzero", 0) != 0 && std::count(shape->begin(), shape->end(), 0)) return Unsupported(n, "allowzero 1");
@@ -740,7 +770,7 @@ class Translator {
   }
 
   Status Transpose(const OnnxNode& n) {
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
+    VERGER_ASSIGN_OR_RETURN(std::string x, RawArg(n, 0));
     if (!n.Attr("perm")) return Unsupported(n, "no perm attribute");
     BindTensor(n, "torch.permute(" + x + ", " + List(AttrInts(n, "perm")) + ")", QuantOf(n.inputs[0]));
     return Status::OK();
@@ -756,7 +786,7 @@ class Translator {
   }
 
   Status Squeeze(const OnnxNode& n) {
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
+    VERGER_ASSIGN_OR_RETURN(std::string x, RawArg(n, 0));
     VERGER_ASSIGN_OR_RETURN(std::optional<Ints> axes, Axes(n));
     if (!axes) {
       BindTensor(n, "torch.squeeze(" + x + ")", QuantOf(n.inputs[0]));
@@ -789,7 +819,7 @@ class Translator {
       consts_[n.outputs[0]] = std::move(t);
       return Status::OK();
     }
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
+    VERGER_ASSIGN_OR_RETURN(std::string x, RawArg(n, 0));
     Ints a = *axes;
     if (a.size() > 1 && !std::all_of(a.begin(), a.end(), [](int64_t i) { return i >= 0; }))
       return Unsupported(n, "several negative axes");
@@ -883,7 +913,7 @@ class Translator {
   }
 
   Status Shape(const OnnxNode& n) {
-    VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
+    VERGER_ASSIGN_OR_RETURN(std::string x, RawArg(n, 0));
     std::string e = x + ".size()";
     if (n.Attr("start") || n.Attr("end")) {
       e += "[" + std::to_string(AttrInt(n, "start", 0)) + ":" + (n.Attr("end") ? std::to_string(AttrInt(n, "end", 0)) : "") + "]";
@@ -920,15 +950,14 @@ class Translator {
   Status QuantizeLinear(const OnnxNode& n) {
     VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
     VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 1, 2));
-    BindTensor(n, Requantize(x, q), q);
+    BindTensor(n, Requantize("torch.div(" + x + ", " + Float(q.scale) + ")", "1.0", q), q);
     return Status::OK();
   }
 
   Status DequantizeLinear(const OnnxNode& n) {
-    if (Value* v = Find(n.inputs[0]); v && v->quant) {  // already float on the grid
-      Value out = *v;
-      out.quant.reset();
-      Bind(n, out);
+    if (Value* v = Find(n.inputs[0]); v && v->quant) {
+      VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));  // levels times scale
+      BindTensor(n, x);
       return Status::OK();
     }
     if (const OnnxTensor* c = ConstInput(n, 0)) {

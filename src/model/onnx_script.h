@@ -3,12 +3,10 @@
 // into a module). The graph is cut at one tensor: only the nodes it depends
 // on are translated.
 //
-// Quantized graphs (QuantizeLinear, QLinearConv, ...) run in float32:
-// weights are dequantized here, and each quantized activation is either
-// fake-quantized to the graph's scale and zero point (rounded and clamped,
-// as int8 kernels would store it) or only clamped to its representable
-// range (which keeps the ReLU / ReLU6 the quantizer folded into that range).
-// docs/models.md says which one the backend uses and why.
+// Quantized graphs (QuantizeLinear, QLinearConv, ...) run in float32 on
+// integer levels: activations and weights hold q - zero_point (exact in
+// float32), convolutions sum them exactly, and each requantization rounds
+// and clamps as the int8 kernels do. docs/models.md says why (measured).
 #pragma once
 
 #include <cstdint>
@@ -21,14 +19,11 @@
 namespace verger {
 
 // Bumped whenever the generated code changes: part of the conversion cache key.
-inline constexpr int kOnnxImporterVersion = 1;
-
-enum class QuantizedActivations { kFakeQuantize, kClamp };
+inline constexpr int kOnnxImporterVersion = 3;
 
 struct OnnxScriptOptions {
   std::string input_name;     // graph input fed with the N x C x H x W batch
   std::string output_tensor;  // tensor returned by forward (any node output)
-  QuantizedActivations quantized = QuantizedActivations::kFakeQuantize;
   std::string who;            // prefix of every error, e.g. "model resnet50"
 };
 

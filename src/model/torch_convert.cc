@@ -62,8 +62,7 @@ Result<std::string> ImportedOnnx(const ModelSpec& spec, const std::string& who) 
   options.output_tensor = spec.feature_tensor;
   options.who = "model " + spec.name;
   const std::string key = Sha256Hex(Sha256Hex(file->bytes()) + "\n" + spec.input_name + "\n" + spec.feature_tensor +
-                                    "\nimporter " + std::to_string(kOnnxImporterVersion) + "\nquantized " +
-                                    (options.quantized == QuantizedActivations::kFakeQuantize ? "fake" : "clamp"));
+                                    "\nimporter " + std::to_string(kOnnxImporterVersion));
   const fs::path dir = TorchCacheDir();
   const fs::path out = dir / ("onnx-" + key.substr(0, 40) + ".pt");
   std::error_code ec;

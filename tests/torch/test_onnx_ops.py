@@ -131,6 +131,15 @@ def _():
     return nodes, inits, lambda x: torch.clamp(x * 1, 0, 6) - torch.clamp(x, max=0.3)
 
 
+@case("conv_then_clip_bounds_other_than_relu6", 13)
+def _():
+    w, b = rnd(4, 3, 3, 3), rnd(4)
+    nodes = [helper.make_node("Conv", ["x", "w", "b"], ["c"], pads=[1, 1, 1, 1]),
+             helper.make_node("Clip", ["c", "lo", "hi"], ["y"])]
+    inits = [init("w", w), init("b", b), init("lo", np.float32(-0.3)), init("hi", np.float32(0.4))]
+    return nodes, inits, lambda x: torch.clamp(F.conv2d(x, t(w), t(b), padding=1), -0.3, 0.4)
+
+
 @case("binary_broadcasting_and_constants", 13)
 def _():
     c1, c2 = rnd(3, 1, 1), np.abs(rnd(1, 3, 1, 1)) + 0.5
