@@ -679,12 +679,17 @@ class Translator {
       if (HasInput(n, 1) && !(lo = ConstScalar(n, 1))) return Unsupported(n, "a non-constant min");
       if (HasInput(n, 2) && !(hi = ConstScalar(n, 2))) return Unsupported(n, "a non-constant max");
     }
-    // hardtanh is ReLU6's op; LibTorch 1.13's optimize_for_inference fuses conv + hardtanh into oneDNN
-    // as if the bounds were always (0, 6) (measured: tests/torch/test_onnx_ops.py), so other bounds use clamp.
-    if (lo && hi && *lo == 0 && *hi == 6) BindTensor(n, "torch.hardtanh(" + x + ", 0.0, 6.0)");
-    else if (lo && hi) BindTensor(n, "torch.clamp(" + x + ", " + Float(*lo) + ", " + Float(*hi) + ")");
-    else if (lo) BindTensor(n, *lo == 0 ? "torch.relu(" + x + ")" : "torch.clamp_min(" + x + ", " + Float(*lo) + ")");
-    else if (hi) BindTensor(n, "torch.clamp_max(" + x + ", " + Float(*hi) + ")");
+    // LibTorch 1.13's optimize_for_inference fuses a convolution with the hardtanh or clamp after it into
+    // oneDNN wrongly unless the bounds are (0, 6) (measured: tests/torch/test_onnx_ops.py): other bounds
+    // go through minimum / maximum, which it leaves alone.
+    if (lo && hi && *lo == 0 && *hi == 6) {
+      BindTensor(n, "torch.hardtanh(" + x + ", 0.0, 6.0)");
+    } else if (lo && hi) {
+      BindTensor(n, "torch.maximum(torch.minimum(" + x + ", " + NewParam(FloatTensor({}, {float(*hi)})) + "), " +
+                        NewParam(FloatTensor({}, {float(*lo)})) + ")");
+    }
+    else if (lo) BindTensor(n, *lo == 0 ? "torch.relu(" + x + ")" : "torch.maximum(" + x + ", " + NewParam(FloatTensor({}, {float(*lo)})) + ")");
+    else if (hi) BindTensor(n, "torch.minimum(" + x + ", " + NewParam(FloatTensor({}, {float(*hi)})) + ")");
     else return Identity(n);
     return Status::OK();
   }
