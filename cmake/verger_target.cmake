@@ -44,11 +44,16 @@ function(verger_backend_plugin name)
   cmake_parse_arguments(ARG "" "" "DEPS" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/${name}_*.cc)
   list(FILTER srcs EXCLUDE REGEX "(_test|_fuzz|_main)\\.cc$")
+  # NAME_plugin.cc holds the C entry points every plugin exports under the
+  # same names: only the module gets it, so a test can link several backends.
+  set(entry ${CMAKE_CURRENT_SOURCE_DIR}/${name}_plugin.cc)
+  list(REMOVE_ITEM srcs ${entry})
   add_library(verger_${name}_objects OBJECT ${srcs})
   target_link_libraries(verger_${name}_objects PUBLIC verger_model ${ARG_DEPS})
   target_compile_options(verger_${name}_objects PRIVATE -Wall -Wextra -Wno-unused-parameter)
   set_target_properties(verger_${name}_objects PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
-  add_library(verger_${name} MODULE $<TARGET_OBJECTS:verger_${name}_objects>)
+  add_library(verger_${name} MODULE ${entry} $<TARGET_OBJECTS:verger_${name}_objects>)
+  set_target_properties(verger_${name} PROPERTIES CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_link_libraries(verger_${name} PRIVATE verger_model ${ARG_DEPS})
   target_link_options(verger_${name} PRIVATE -Wl,--exclude-libs,ALL -Wl,--no-undefined)
   set_target_properties(verger_${name} PROPERTIES PREFIX "lib" OUTPUT_NAME verger_${name}

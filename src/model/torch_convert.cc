@@ -1,21 +1,19 @@
 #include "model/torch_convert.h"
 
-#include <spawn.h>
-#include <sys/wait.h>
+#include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <thread>
 #include <vector>
 
 #include "core/hash.h"
-#include "model/data_dir.h"
 #include "model/mapped_file.h"
+#include "model/torch_onnx_import.h"
 #include "model/torch_vgg16.h"
-
-extern char** environ;
 
 namespace verger {
 namespace {
@@ -27,23 +25,47 @@ std::string EnvOr(const char* name, const std::string& fallback) {
   return v != nullptr && *v != '\0' ? std::string(v) : fallback;
 }
 
-// Runs argv[0] with argv, waits; OK on exit status 0.
-Status RunProcess(const std::vector<std::string>& args, const std::string& what) {
-  std::vector<char*> argv;
-  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid;
-  int rc = posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ);
-  if (rc != 0) return Status::IOError(what + ": cannot start " + args[0] + ": " + std::strerror(rc));
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return Status::IOError(what + ": waitpid: " + std::strerror(errno));
+// A private temporary name per process and thread, renamed onto the cache entry when complete.
+fs::path TempNameFor(const fs::path& out) {
+  return out.string() + "." + std::to_string(getpid()) + "-" +
+         std::to_string(std::hash<std::thread::id>{}(std::this_thread::get_id()));
+}
+
+// <TorchCacheDir()>/<name>: returned at once when there, else made by
+// `convert(temporary path)` and renamed into place, so the cache never holds
+// half a model and concurrent conversions of one file both succeed.
+Result<std::string> Cached(const std::string& name, const std::string& who,
+                           const std::function<Status(const std::string&)>& convert) {
+  const fs::path dir = TorchCacheDir();
+  const fs::path out = dir / name;
+  std::error_code ec;
+  if (fs::is_regular_file(out, ec)) return out.string();
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IOError(who + ": cannot create cache folder " + dir.string() + ": " + ec.message());
+  const fs::path tmp = TempNameFor(out);
+  Status made = convert(tmp.string());
+  if (!made.ok()) {
+    fs::remove(tmp, ec);
+    return made;
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-    return Status::Internal(what + ": " + args[1] + " failed (exit status " +
-                            std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1) + "; its message is above)");
-  }
-  return Status::OK();
+  fs::rename(tmp, out, ec);
+  if (ec) return Status::IOError(who + ": cannot move converted model to " + out.string() + ": " + ec.message());
+  return out.string();
+}
+
+// The spec's ONNX graph through the importer, cached per weights digest,
+// graph cut and importer version.
+Result<std::string> ImportedOnnx(const ModelSpec& spec, const std::string& who) {
+  auto file = MappedFile::Open(spec.weights);
+  if (!file.ok()) return file.status().WithContext(who);
+  OnnxScriptOptions options;
+  options.input_name = spec.input_name;
+  options.output_tensor = spec.feature_tensor;
+  options.who = "model " + spec.name;
+  const std::string key = Sha256Hex(Sha256Hex(file->bytes()) + "\n" + spec.input_name + "\n" + spec.feature_tensor +
+                                    "\nimporter " + std::to_string(kOnnxImporterVersion));
+  return Cached("onnx-" + key.substr(0, 40) + ".pt", who,
+                [&](const std::string& tmp) { return ImportOnnxToTorchScript(spec.weights, options, tmp); });
 }
 
 }  // namespace
@@ -66,40 +88,16 @@ Result<std::string> TorchScriptFor(const ModelSpec& spec) {
                                "scripts/convert_vgg16.py " + spec.weights +
                                " vgg16-int8.pt --int8 CALIBRATION_DIR, then --weights vgg16-int8.pt");
   }
+  if (kind == WeightsKind::kOnnx) return ImportedOnnx(spec, who);
   if (spec.feature_dim != 4096 || spec.input_width != 224 || spec.input_height != 224) {
-    return Status::Unsupported(who + ": the torch backend converts only Keras VGG16 (fc2, 4096-d, 224x224) from " +
-                               (kind == WeightsKind::kHdf5 ? "HDF5" : "ONNX") +
-                               "; export other networks to TorchScript (torch.jit.script(model).save(...))");
+    return Status::Unsupported(who + ": the torch backend converts only Keras VGG16 (fc2, 4096-d, 224x224) from "
+                               "HDF5; export other networks to TorchScript (torch.jit.script(model).save(...))");
   }
   auto file = MappedFile::Open(spec.weights);
   if (!file.ok()) return file.status().WithContext(who);
-  const std::string digest = Sha256Hex(file->bytes());
-  const fs::path dir = TorchCacheDir();
-  const fs::path out = dir / ("vgg16-" + digest + ".pt");
-  std::error_code ec;
-  if (fs::is_regular_file(out, ec)) return out.string();
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IOError(who + ": cannot create cache folder " + dir.string() + ": " + ec.message());
-  // A private temporary name per conversion (process and thread); renaming it
-  // onto `out` is atomic, so the cache never holds half a model.
-  static std::atomic<int> conversions{0};
-  const fs::path tmp = dir / ("vgg16-" + digest + ".pt." + std::to_string(getpid()) + "." +
-                              std::to_string(conversions.fetch_add(1)));
-  if (kind == WeightsKind::kHdf5) {
-    Status made = ConvertKerasVgg16(spec.weights, tmp.string());  // in process: no Python at run time
-    if (!made.ok()) {
-      fs::remove(tmp, ec);
-      return made.WithContext("model " + spec.name);
-    }
-  } else {
-    const std::string script = DataDir("VERGER_SCRIPTS_DIR", "scripts", VERGER_SOURCE_SCRIPTS_DIR) + "/convert_vgg16.py";
-    VERGER_RETURN_IF_ERROR(
-        RunProcess({EnvOr("VERGER_PYTHON", "/usr/bin/python3"), script, spec.weights, tmp.string()},
-                   who + ": converting to TorchScript"));
-  }
-  fs::rename(tmp, out, ec);
-  if (ec) return Status::IOError(who + ": cannot move converted model to " + out.string() + ": " + ec.message());
-  return out.string();
+  return Cached("vgg16-" + Sha256Hex(file->bytes()) + ".pt", who, [&](const std::string& tmp) {
+    return ConvertKerasVgg16(spec.weights, tmp).WithContext("model " + spec.name);  // in process: no Python
+  });
 }
 
 }  // namespace verger

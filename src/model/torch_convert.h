@@ -1,7 +1,7 @@
 // Getting a TorchScript file for the torch backend: TorchScript weights are
-// used as they are; Keras VGG16 weights (.h5) are converted once in process
-// (torch_vgg16.h, no Python) and a Keras-exported VGG16 ONNX by
-// scripts/convert_vgg16.py, both cached. Internal to the model library.
+// used as they are; ONNX graphs are imported in C++ (torch_onnx_import.h)
+// and Keras VGG16 weights (.h5) converted in process (torch_vgg16.h), once,
+// and cached; no Python at run time. Internal to the model library.
 #pragma once
 
 #include <string>
@@ -16,12 +16,13 @@ namespace verger {
 std::string TorchCacheDir();
 
 // Path of a TorchScript file computing `spec`'s network. TorchScript
-// weights: spec.weights itself. A VGG16 spec (feature_dim 4096) with .h5 or
-// ONNX weights: <TorchCacheDir()>/vgg16-<sha256 of the file>.pt, created
-// atomically (temporary name, then rename): from .h5 by ConvertKerasVgg16;
-// from ONNX by running /usr/bin/python3 (or $VERGER_PYTHON) on
-// convert_vgg16.py from $VERGER_SCRIPTS_DIR, else the installation's
-// share/verger/scripts, else the source tree's scripts/ (DataDir). Precision int8 needs a quantized TorchScript: .h5/ONNX weights
+// weights: spec.weights itself. ONNX: <TorchCacheDir()>/onnx-<key>.pt, the
+// graph from spec.input_name to spec.feature_tensor imported in C++, keyed
+// by the file's sha256, both tensor names and the importer version; an op
+// the importer lacks is Unsupported naming the node. A VGG16 spec
+// (feature_dim 4096) with .h5 weights: <TorchCacheDir()>/vgg16-<sha256 of
+// the file>.pt, converted in process by ConvertKerasVgg16, written
+// atomically (temporary name, then rename). Precision int8 needs a quantized TorchScript: .h5/ONNX weights
 // are Unsupported (calibration is a deliberate step; the message says how).
 // Anything else is Unsupported, naming the spec and the file.
 // Thread-safe; concurrent conversions of one file both succeed.

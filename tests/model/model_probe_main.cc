@@ -1,10 +1,12 @@
 // model_probe: loads a model spec, runs one batch of seeded random input
 // through CreateBackend, and prints a JSON summary for script tests:
 //   model_probe --model NAME|SPEC.json [--weights FILE] [--batch N]
-//               [--seed S] [--range R] [--images LIST.txt] [--out FILE.npy]
+//               [--seed S] [--range R] [--images LIST.txt] [--input IN.npy]
+//               [--out FILE.npy]
 // Input values are uniform in [-R, R] (default 2; use ~120 for caffe nets),
 // or, with --images, the photos named one per line in LIST.txt (decoded,
-// resized and normalised by the image library as the spec says).
+// resized and normalised by the image library as the spec says), or, with
+// --input, float32 N x 3 x H x W values as an N x (3*H*W) array.
 // The batch also runs image by image: "max_rel_batch_diff" compares them.
 #include <cmath>
 #include <cstdio>
@@ -40,7 +42,7 @@ std::string JsonEscape(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, weights, out_path, images;
+  std::string model, weights, out_path, images, input_npy;
   int batch = 4;
   unsigned seed = 1;
   double range = 2.0;
@@ -54,6 +56,7 @@ int main(int argc, char** argv) {
     else if (a == "--range") range = std::atof(next().c_str());
     else if (a == "--out") out_path = next();
     else if (a == "--images") images = next();
+    else if (a == "--input") input_npy = next();
     else return Fail("unknown argument " + a);
   }
   if (model.empty() || batch <= 0) return Fail("usage: model_probe --model NAME [--weights F] [--batch N] ...");
@@ -67,7 +70,19 @@ int main(int argc, char** argv) {
   const size_t per_image = size_t(3) * spec->input_height * spec->input_width;
   const int64_t d = b.feature_dim();
   std::vector<float> in;
-  if (images.empty()) {
+  if (!input_npy.empty()) {
+    auto bytes = verger::ReadFileBytes(input_npy);
+    if (!bytes.ok()) return Fail(bytes.status().ToString());
+    auto arr = verger::DecodeNpy(*bytes, input_npy);
+    if (!arr.ok()) return Fail(arr.status().ToString());
+    if (arr->dtype != verger::NpyDtype::kFloat32 || arr->shape.size() != 2 || arr->shape[0] <= 0 ||
+        size_t(arr->shape[1]) != per_image)
+      return Fail(input_npy + ": want float32 N x (3 * " + std::to_string(spec->input_height) + " * " +
+                  std::to_string(spec->input_width) + ")");
+    batch = static_cast<int>(arr->shape[0]);
+    in.resize(per_image * batch);
+    std::memcpy(in.data(), arr->data.data(), in.size() * sizeof(float));
+  } else if (images.empty()) {
     in.resize(per_image * batch);
     std::mt19937 rng(seed);
     std::uniform_real_distribution<float> u(static_cast<float>(-range), static_cast<float>(range));
