@@ -25,18 +25,24 @@ Status Preprocess(const ModelSpec& spec, const DecodeOptions& decode, std::span<
 }  // namespace
 
 Result<std::unique_ptr<Featurizer>> Featurizer::Create(const FeaturizerOptions& options) {
-  if (options.batch < 1 || options.batch > 4096) return Status::InvalidArgument("batch must be between 1 and 4096");
+  if (options.batch < 0 || options.batch > 4096)
+    return Status::InvalidArgument("batch must be between 1 and 4096 (0 = the backend's default)");
   if (options.threads < 0) return Status::InvalidArgument("threads must be >= 0 (0 = all cores)");
   if (options.max_pixels < 1) return Status::InvalidArgument("max_pixels must be positive");
   std::unique_ptr<Featurizer> f(new Featurizer());
   f->options_ = options;
-  VERGER_ASSIGN_OR_RETURN(f->spec_, LoadModelSpec(options.model, options.weights));
-  VERGER_ASSIGN_OR_RETURN(f->spec_hash_, ModelSpecHash(f->spec_));
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  f->threads_ = options.threads > 0 ? options.threads : cores;
-  VERGER_ASSIGN_OR_RETURN(f->backend_, CreateBackend(f->spec_, BackendOptions{f->threads_}));
+  VERGER_ASSIGN_OR_RETURN(LoadedModel m, LoadModel({options.model, options.weights, options.backend, options.device,
+                                                    options.precision, options.threads}));
+  f->spec_ = std::move(m.spec);
+  f->spec_hash_ = std::move(m.spec_hash);
+  f->threads_ = m.threads;
+  f->backend_ = std::move(m.backend);
+  f->batch_ = EffectiveBatch(options.batch, *f->backend_);
   const int64_t tensor = int64_t{3} * f->spec_.input_width * f->spec_.input_height;
-  f->batch_in_.resize(static_cast<size_t>(options.batch * tensor));
+  // Images decoded in parallel per round: at least one per thread, even
+  // when the backend runs one image per forward pass.
+  f->chunk_ = f->batch_ * ((f->threads_ + f->batch_ - 1) / f->batch_);
+  f->batch_in_.resize(static_cast<size_t>(f->chunk_ * tensor));
   return f;
 }
 
@@ -46,8 +52,8 @@ Status Featurizer::Features(const std::vector<FeaturizeInput>& inputs, float* ou
   const int64_t dim = feature_dim();
   DecodeOptions decode;
   decode.max_pixels = options_.max_pixels;
-  for (int64_t start = 0; start < n; start += options_.batch) {
-    const int64_t k = std::min<int64_t>(options_.batch, n - start);
+  for (int64_t start = 0; start < n; start += chunk_) {
+    const int64_t k = std::min<int64_t>(chunk_, n - start);
     std::vector<Status> status(static_cast<size_t>(k));
     auto work = [&](int64_t worker, int64_t workers) {
       for (int64_t j = worker; j < k; j += workers) {
@@ -73,8 +79,12 @@ Status Featurizer::Features(const std::vector<FeaturizeInput>& inputs, float* ou
     for (auto& t : pool) t.join();
     for (int64_t j = 0; j < k; ++j)
       if (!status[j].ok()) return status[j].WithContext("input " + std::to_string(start + j));
-    VERGER_RETURN_IF_ERROR(backend_->Run(batch_in_.data(), static_cast<int>(k), out + start * dim)
-                               .WithContext("model '" + spec_.name + "' on the batch starting at " + inputs[start].name));
+    for (int64_t b = 0; b < k; b += batch_) {
+      const int64_t rows = std::min<int64_t>(batch_, k - b);
+      VERGER_RETURN_IF_ERROR(backend_->Run(batch_in_.data() + b * tensor, static_cast<int>(rows), out + (start + b) * dim)
+                                 .WithContext("model '" + spec_.name + "' on the batch starting at " +
+                                              inputs[start + b].name));
+    }
   }
   return Status::OK();
 }

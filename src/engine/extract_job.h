@@ -19,7 +19,7 @@ struct ExtractOptions {
   std::string model = "mobilenetv2";      // built-in name or spec file
   std::string weights;                    // replaces the spec's weights file
   std::string backend, device, precision; // non-empty: replace the spec's (see ExtractorConfig)
-  int batch = 8;
+  int batch = 0;                          // 0 = the backend's default (InferenceBackend::default_batch)
   int threads = 0;                        // 0 = all cores
   int io_concurrency = 0;                 // 0 = a default fitting the store
   int64_t partition_size = 1000;
@@ -50,6 +50,8 @@ struct ExtractSummary {
   StageSeconds stages;                    // of the partitions computed in this run
   std::string model_hash;
   std::string output_uri;
+  std::string backend, backend_choice;    // what ran (description) and why (InferenceBackend::choice)
+  int batch = 0;                          // images per forward pass that ran
 };
 
 ExtractorConfig ExtractorConfigFrom(const ExtractOptions& options);
@@ -59,6 +61,7 @@ struct FeaturesManifestInfo {
   std::string command_line, input_uri, output_uri;
   ModelSpec spec;
   std::string spec_hash, backend;
+  std::string backend_reason;             // why this backend runs, e.g. "auto: torch (ONNX imported)"
   int64_t feature_dim = 0;
   std::vector<std::string> formats;
   int64_t partition_size = 0, batch = 0, threads = 0;

@@ -8,6 +8,7 @@
 
 #include "core/hash.h"
 #include "engine/image_loader.h"
+#include "engine/model_loader.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
@@ -29,8 +30,8 @@ std::string ReasonFor(const std::string& key, const Status& s) {
 }  // namespace
 
 Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& config) {
-  if (config.batch < 1 || config.batch > 4096) return Status::InvalidArgument("--batch must be between 1 and 4096");
-  if (config.threads < 0) return Status::InvalidArgument("--threads must be >= 0 (0 = all cores)");
+  if (config.batch < 0 || config.batch > 4096)
+    return Status::InvalidArgument("--batch must be between 1 and 4096 (0 = the backend's default)");
   if (config.formats.empty()) return Status::InvalidArgument("--format needs at least one format");
   if (config.max_pixels < 1) return Status::InvalidArgument("--max-pixels must be positive");
   std::unique_ptr<Extractor> e(new Extractor());
@@ -39,25 +40,16 @@ Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& conf
     VERGER_ASSIGN_OR_RETURN(auto fmt, MakeTableFormat(f));
     e->formats_.push_back(std::move(fmt));
   }
-  VERGER_ASSIGN_OR_RETURN(e->spec_, LoadModelSpec(config.model, config.weights));
-  if (!config.backend.empty()) {
-    if (config.backend != "opencv" && config.backend != "torch")
-      return Status::InvalidArgument("--backend must be opencv or torch, got '" + config.backend + "'");
-    e->spec_.backend = config.backend;
-  } else {
-    e->spec_.backend = EffectiveBackend(e->spec_);  // .pt / Keras .h5 weights: only LibTorch reads them
-  }
-  if (!config.device.empty()) e->spec_.device = config.device;
-  if (!config.precision.empty()) e->spec_.precision = config.precision;
-  Status options_ok = CheckDeviceAndPrecision(e->spec_.device, e->spec_.precision);
-  if (!options_ok.ok()) return options_ok.WithContext("--device/--precision");
-  VERGER_ASSIGN_OR_RETURN(e->spec_hash_, ModelSpecHash(e->spec_));
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  e->threads_ = config.threads > 0 ? config.threads : cores;
-  VERGER_ASSIGN_OR_RETURN(e->backend_, CreateBackend(e->spec_, BackendOptions{e->threads_}));
+  VERGER_ASSIGN_OR_RETURN(LoadedModel m, LoadModel({config.model, config.weights, config.backend, config.device,
+                                                    config.precision, config.threads}));
+  e->spec_ = std::move(m.spec);
+  e->spec_hash_ = std::move(m.spec_hash);
+  e->threads_ = m.threads;
+  e->backend_ = std::move(m.backend);
+  e->batch_ = EffectiveBatch(config.batch, *e->backend_);
   const int64_t tensor = int64_t{3} * e->spec_.input_width * e->spec_.input_height;
-  e->batch_in_.resize(static_cast<size_t>(config.batch * tensor));
-  e->batch_out_.resize(static_cast<size_t>(config.batch * e->feature_dim()));
+  e->batch_in_.resize(static_cast<size_t>(e->batch_ * tensor));
+  e->batch_out_.resize(static_cast<size_t>(e->batch_ * e->feature_dim()));
   return e;
 }
 
@@ -107,7 +99,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   PartitionResult result;
   if (items.empty()) return Status::InvalidArgument("partition " + PartitionName(partition_index) + " has no images");
   const int64_t dim = feature_dim();
-  const int batch = config_.batch;
+  const int batch = batch_;
 
   LoaderOptions lo;
   lo.decode_threads = threads_;

@@ -25,10 +25,10 @@ namespace verger {
 struct ExtractorConfig {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
-  // Non-empty: replace the spec's inference backend ("opencv", "torch"),
-  // device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
+  // Non-empty: replace the spec's inference backend ("auto", "opencv",
+  // "torch"), device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
   std::string backend, device, precision;
-  int batch = 8;
+  int batch = 0;                      // images per forward pass; 0 = the backend's default_batch()
   int threads = 0;                    // 0 = all cores
   int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
   std::vector<std::string> formats = {"parquet"};
@@ -63,6 +63,9 @@ class Extractor {
   int threads() const { return threads_; }
   const ExtractorConfig& config() const { return config_; }
   std::string backend_description() const { return backend_->description(); }
+  // Why this backend runs (InferenceBackend::choice), e.g. "auto: torch (ONNX imported)".
+  const std::string& backend_choice() const { return backend_->choice(); }
+  int batch() const { return batch_; }     // images per forward pass, after the backend's default
 
   // Extracts `items` (the partition's images, in key order) from `input`
   // into `output`: one table per label and format, then the PCA statistics
@@ -84,6 +87,7 @@ class Extractor {
   ModelSpec spec_;
   std::string spec_hash_;
   int threads_ = 1;
+  int batch_ = 1;
   std::unique_ptr<InferenceBackend> backend_;
   std::vector<std::unique_ptr<TableFormat>> formats_;
   std::vector<float> batch_in_, batch_out_;
