@@ -41,13 +41,13 @@ class Featurizer {
   // does (same backend for the same options). Errors as Extractor::Create.
   static Result<std::unique_ptr<Featurizer>> Create(const FeaturizerOptions& options);
 
-  const ModelSpec& spec() const { return spec_; }
-  const std::string& spec_hash() const { return spec_hash_; }
-  int64_t feature_dim() const { return backend_->feature_dim(); }
-  int threads() const { return threads_; }
-  int batch() const { return batch_; }
-  std::string backend_description() const { return backend_->description(); }
-  const std::string& backend_choice() const { return backend_->choice(); }
+  const ModelSpec& spec() const { return model_.spec; }
+  const std::string& spec_hash() const { return model_.spec_hash; }
+  int64_t feature_dim() const { return model_.backend->feature_dim(); }
+  int threads() const { return model_.threads; }
+  int batch() const { return model_.batch; }
+  std::string backend_description() const { return model_.backend->description(); }
+  const std::string& backend_choice() const { return model_.backend->choice(); }
 
   // Writes inputs.size() x feature_dim() floats, row-major, to `out`
   // (caller-owned). Stops at the first input that cannot be read or decoded
@@ -58,12 +58,8 @@ class Featurizer {
  private:
   Featurizer() = default;
   FeaturizerOptions options_;
-  ModelSpec spec_;
-  std::string spec_hash_;
-  int threads_ = 1;
-  int batch_ = 1;                    // images per forward pass
-  int64_t chunk_ = 1;                // images decoded per round, a multiple of batch_
-  std::unique_ptr<InferenceBackend> backend_;
+  LoadedModel model_;
+  int64_t chunk_ = 1;                // images decoded per round, a multiple of model_.batch
   std::vector<float> batch_in_;
 };
 

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/image_listing.h"
+#include "engine/model_loader.h"
 #include "engine/progress.h"
 #include "engine/stage_seconds.h"
 #include "io/object_store.h"
@@ -57,15 +58,15 @@ class Extractor {
   // (InvalidArgument/NotFound) naming the option or file.
   static Result<std::unique_ptr<Extractor>> Create(const ExtractorConfig& config);
 
-  const ModelSpec& spec() const { return spec_; }
-  const std::string& spec_hash() const { return spec_hash_; }
-  int64_t feature_dim() const { return backend_->feature_dim(); }
-  int threads() const { return threads_; }
+  const ModelSpec& spec() const { return model_.spec; }
+  const std::string& spec_hash() const { return model_.spec_hash; }
+  int64_t feature_dim() const { return model_.backend->feature_dim(); }
+  int threads() const { return model_.threads; }
   const ExtractorConfig& config() const { return config_; }
-  std::string backend_description() const { return backend_->description(); }
+  std::string backend_description() const { return model_.backend->description(); }
   // Why this backend runs (InferenceBackend::choice), e.g. "auto: torch (ONNX imported)".
-  const std::string& backend_choice() const { return backend_->choice(); }
-  int batch() const { return batch_; }     // images per forward pass, after the backend's default
+  const std::string& backend_choice() const { return model_.backend->choice(); }
+  int batch() const { return model_.batch; }     // images per forward pass, after the backend's default
 
   // Extracts `items` (the partition's images, in key order) from `input`
   // into `output`: one table per label and format, then the PCA statistics
@@ -84,11 +85,7 @@ class Extractor {
  private:
   Extractor() = default;
   ExtractorConfig config_;
-  ModelSpec spec_;
-  std::string spec_hash_;
-  int threads_ = 1;
-  int batch_ = 1;
-  std::unique_ptr<InferenceBackend> backend_;
+  LoadedModel model_;
   std::vector<std::unique_ptr<TableFormat>> formats_;
   std::vector<float> batch_in_, batch_out_;
 };

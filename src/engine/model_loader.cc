@@ -7,6 +7,8 @@ namespace verger {
 
 Result<LoadedModel> LoadModel(const ModelChoice& choice) {
   if (choice.threads < 0) return Status::InvalidArgument("--threads must be >= 0 (0 = all cores)");
+  if (choice.batch < 0 || choice.batch > 4096)
+    return Status::InvalidArgument("--batch must be between 1 and 4096 (0 = the backend's default)");
   LoadedModel m;
   VERGER_ASSIGN_OR_RETURN(m.spec, LoadModelSpec(choice.model, choice.weights));
   if (!choice.backend.empty()) {
@@ -29,11 +31,8 @@ Result<LoadedModel> LoadModel(const ModelChoice& choice) {
   }
   m.spec.backend = m.backend->id();
   VERGER_ASSIGN_OR_RETURN(m.spec_hash, ModelSpecHash(m.spec));
+  m.batch = choice.batch > 0 ? choice.batch : m.backend->default_batch();
   return m;
-}
-
-int EffectiveBatch(int requested, const InferenceBackend& backend) {
-  return requested > 0 ? requested : backend.default_batch();
 }
 
 }  // namespace verger

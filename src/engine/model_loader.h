@@ -20,6 +20,7 @@ struct ModelChoice {
   // device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
   std::string backend, device, precision;
   int threads = 0;                    // 0 = all cores
+  int batch = 0;                      // images per forward pass; 0 = the backend's default_batch()
 };
 
 struct LoadedModel {
@@ -29,14 +30,12 @@ struct LoadedModel {
   ModelSpec spec;
   std::string spec_hash;
   int threads = 1;
+  int batch = 1;                              // choice.batch, else backend->default_batch()
   std::unique_ptr<InferenceBackend> backend;  // backend->choice() says why it runs
 };
 
 // Errors: configuration (InvalidArgument/NotFound/Unsupported) naming the
 // option or file.
 Result<LoadedModel> LoadModel(const ModelChoice& choice);
-
-// `requested` images per forward pass, or the backend's default when 0.
-int EffectiveBatch(int requested, const InferenceBackend& backend);
 
 }  // namespace verger
