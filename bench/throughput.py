@@ -280,6 +280,7 @@ def main(argv):
             n = {"VGG16-fc2": args.vgg_limit, "ResNet50": args.resnet_limit}.get(model, args.limit)
             n = max(n, int(raw_ips * args.e2e_seconds))  # faster precisions need more images for a steady rate
             n0 = max(2 * batch, n // 5)
+            n = max(n, 3 * n0)  # a small --*-limit must still leave a steady part to measure
             full, steady = [], []
             for _ in range(args.reps):
                 t_small = e2e_run(args.build, spec, precision, batch, n0, args.threads, work)

@@ -74,7 +74,7 @@ struct FeaturesManifestInfo {
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
 
 // The fields of FeaturesManifestInfo that come from the extractor (spec,
-// hash, backend, dimension, formats, batch, threads); the caller fills in
+// hash, backend and why, dimension, formats, batch, threads); the caller fills in
 // locations and counts.
 FeaturesManifestInfo ManifestInfoFor(const Extractor& extractor);
 
