@@ -42,8 +42,8 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, std::string& progress) 
   cmd->add_option("--precision", o.precision, "Precision for backend torch: fp32 (default), bf16, or int8 (needs a quantized model: docs/benchmarks.md)")
       ->check(CLI::IsMember({"fp32", "bf16", "int8"}));
   cmd->add_option("-b,--batch", o.batch,
-                  "Images per forward pass (default: the backend's, 32 for torch, 1 for opencv, which gains\n"
-                  "nothing from batching; manifest.json records the batch used)")
+                  "Images per forward pass (default: the backend's, 32 for torch, 1 for opencv;\n"
+                  "manifest.json records the batch used)")
       ->check(CLI::Range(1, 4096));
   cmd->add_option("-t,--threads", o.threads, "Threads for decoding and inference (0 = all cores)")
       ->capture_default_str();

@@ -82,9 +82,10 @@ class OpenCvBackend final : public InferenceBackend {
 
   int64_t feature_dim() const override { return spec_.feature_dim; }
   std::string id() const override { return "opencv"; }
-  // OpenCV DNN's CPU kernels gain nothing from bigger batches (measured for
-  // MobileNetV2 and SqueezeNet, docs/benchmarks.md); 1 keeps the pipeline's
-  // batch buffers and the latency of the first rows small.
+  // OpenCV DNN's CPU kernels gain little from bigger batches, and the
+  // shipped int8 MobileNetV2 runs one image per pass anyway (per_image_);
+  // 1 keeps the batch buffers and the latency of the first rows small.
+  // Not yet measured against 8/16/32 on a quiet machine (bench/model_bench).
   int default_batch() const override { return kOpenCvDefaultBatch; }
 
   std::string description() const override {

@@ -116,8 +116,9 @@ class TorchBackend final : public InferenceBackend {
 
   int64_t feature_dim() const override { return spec_.feature_dim; }
   std::string id() const override { return "torch"; }
-  // oneDNN convolutions amortise weight reads over the batch (measured for
-  // MobileNetV2 fp32 at 8/16/32, docs/benchmarks.md).
+  // oneDNN convolutions amortise weight reads over the batch: 32 was the
+  // fastest of 8/16/32 for every fp32 network in bench/throughput.py
+  // (docs/benchmarks.md).
   int default_batch() const override { return kTorchDefaultBatch; }
 
   std::string description() const override {
