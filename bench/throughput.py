@@ -11,13 +11,21 @@ For each model (random weights: speed only, never pretrained) and precision:
            same TorchScript network (same threads and OMP_WAIT_POLICY as verger)
   seed-default  the same loop with python3-torch's defaults, as the seed's authors
            would have run it (no thread count set: 1 thread here; default OpenMP wait)
-Medians of --reps runs. Prints a Markdown table (also written to --out if given).
+  demo     the job scripts/demo runs (`verger run`, built-in mobilenetv2, fruits-360-10/Training,
+           PCA to 95% variance) with the default backend (auto) and with --backend opencv, in
+           the same run: wall-clock images/s (N / T, model loading and PCA included), the
+           backend that ran and why (manifest.json), and the ratio auto/opencv
+Medians of --reps runs. Every output names the CPU (lscpu model, family/model, and whether it has
+avx2, avx512f, avx512_vnni, avx_vnni, avx512_bf16, amx_bf16, amx_int8) and the instruction set
+oneDNN picked (ONEDNN_VERBOSE): int8 and bf16 speed depend on it. Prints a Markdown table (also
+written to --out) and writes everything measured as JSON to --json.
 
 Reduced precision gets e2e runs only where its raw speed beats fp32. int8 runs
 VGG16 only: scripts/convert_vgg16.py --int8 quantizes it, calibrated on 64
 fruits-360-10/Training photos (the fidelity bound is tested by torch_int8_fidelity).
 
-Usage: bench/throughput.py [--build build/release] [--reps 3] [--vgg-limit 500] [--out FILE]
+Usage: bench/throughput.py [--build build/release] [--reps 3] [--vgg-limit 500] [--out FILE] [--json FILE]
+       bench/throughput.py --models demo --demo-limit 600     # the demo comparison only
 """
 import argparse
 import glob
@@ -132,6 +140,83 @@ def seed_run(spec_path, n, threads):
     return float(r.stdout.strip())
 
 
+CPU_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "avx512_bf16", "amx_bf16", "amx_int8")
+
+
+def cpu_info():
+    """What the figures depend on: lscpu's model name, family/model numbers, and the SIMD flags that
+    decide oneDNN's fp32/bf16/int8 kernels."""
+    fields = {}
+    for line in subprocess.run(["lscpu"], capture_output=True, text=True).stdout.splitlines():
+        key, _, value = line.partition(":")
+        fields.setdefault(key.strip(), value.strip())
+    flags = set(fields.get("Flags", "").split())
+    return {"model_name": fields.get("Model name", "unknown"), "vendor": fields.get("Vendor ID", ""),
+            "family": fields.get("CPU family", ""), "model": fields.get("Model", ""),
+            "hypervisor": fields.get("Hypervisor vendor", ""), "vcpus": os.cpu_count(),
+            "flags": {f: f in flags for f in CPU_FLAGS}}
+
+
+def cpu_line(cpu):
+    have = [f for f, on in cpu["flags"].items() if on]
+    lack = [f for f, on in cpu["flags"].items() if not on]
+    line = (f"{cpu['model_name']} (family {cpu['family']} model {cpu['model']}, {cpu['vcpus']} vCPU"
+            f"{', ' + cpu['hypervisor'] + ' guest' if cpu['hypervisor'] else ''}); has: {', '.join(have) or 'none'}; "
+            f"lacks: {', '.join(lack) or 'none'}")
+    if cpu.get("onednn_isa"):
+        line += f"; oneDNN ISA: {cpu['onednn_isa']}"
+    return line
+
+
+def onednn_isa(build, spec, precision, work):
+    """The instruction set oneDNN dispatches to here, from its verbose log of one tiny extract."""
+    out = os.path.join(work, "isa-out")
+    shutil.rmtree(out, ignore_errors=True)
+    env = dict(os.environ, ONEDNN_VERBOSE="1", DNNL_VERBOSE="1", XDG_CACHE_HOME=os.path.join(work, "cache"))
+    r = subprocess.run([os.path.join(build, "src", "cli", "verger"), "extract", "-i", os.path.join(DATA, "Training"),
+                        "-o", out, "--model", spec, "--precision", precision, "--limit", "2", "--threads", "1",
+                        "--format", "csv", "--progress", "none"], env=env, capture_output=True, text=True)
+    isa = sorted({m.group(1).strip() for m in re.finditer(r"(?:onednn|dnnl)_verbose,info,cpu,isa:(.*)", r.stdout)})
+    kernels = sorted({m.group(1) for m in re.finditer(r"(?:onednn|dnnl)_verbose,exec,cpu,\w+,([^,]+),", r.stdout)})
+    return "; ".join(isa) + (f" (kernels: {', '.join(kernels[:6])})" if kernels else "")
+
+
+def demo_run(build, backend, limit, threads, work):
+    """(images/s wall clock, manifest) of scripts/demo's `verger run`; backend None = the default."""
+    out = os.path.join(work, "demo-out")
+    shutil.rmtree(out, ignore_errors=True)
+    cmd = [os.path.join(build, "src", "cli", "verger"), "run", "--input", os.path.join(DATA, "Training"),
+           "--output", out, "--model", "mobilenetv2", "--variance", "0.95", "--threads", str(threads),
+           "--progress", "none", "--limit", str(limit)]
+    if backend:
+        cmd += ["--backend", backend]
+    t = time.perf_counter()
+    sh(cmd, dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache")))
+    wall = time.perf_counter() - t
+    with open(os.path.join(out, "manifest.json")) as f:
+        manifest = json.load(f)
+    return manifest["images"]["ok"] / wall, manifest
+
+
+def demo(build, limit, reps, threads, work):
+    """scripts/demo's job with the default backend and with --backend opencv, alternating runs."""
+    runs = {"auto (default)": [], "opencv": []}
+    last = {}
+    for _ in range(reps):
+        for label, backend in (("auto (default)", None), ("opencv", "opencv")):
+            ips, m = demo_run(build, backend, limit, threads, work)
+            runs[label].append(ips)
+            last[label] = m
+            print(["demo", label, ips], file=sys.stderr, flush=True)
+    rows = []
+    for label, ips in runs.items():
+        m = last[label]
+        rows.append({"job": label, "images": m["images"]["ok"], "images_per_s": statistics.median(ips),
+                     "runs": ips, "backend": m["backend"], "backend_reason": m.get("backend_reason", ""),
+                     "batch": m["batch"], "extract_images_per_s": m["images_per_s"]})
+    return rows, rows[0]["images_per_s"] / rows[1]["images_per_s"]
+
+
 def load():
     return os.getloadavg()[0]
 
@@ -150,14 +235,26 @@ def main(argv):
     ap.add_argument("--e2e-seconds", type=float, default=10,
                     help="e2e runs use at least raw img/s x this many images (default 10)")
     ap.add_argument("--seed-images", type=int, default=40, help="images per seed-baseline run (VGG: a quarter)")
-    ap.add_argument("--models", default="VGG16-fc2,ResNet50,MobileNetV2")
-    ap.add_argument("--out", default=None)
+    ap.add_argument("--models", default="demo,VGG16-fc2,ResNet50,MobileNetV2",
+                    help="any of demo, VGG16-fc2, ResNet50, MobileNetV2 (comma-separated)")
+    ap.add_argument("--demo-limit", type=int, default=0, help="images per demo run (0 = all 4,814, as scripts/demo)")
+    ap.add_argument("--out", default=None, help="Markdown output")
+    ap.add_argument("--json", default=None, help="JSON output: CPU, rows, demo, load")
     args = ap.parse_args(argv)
     work = args.work or os.path.join(args.build, "bench-torch")
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     load_before = load()
-    specs = {k: v for k, v in prepare_models(work).items() if k in args.models.split(",")}
+    wanted = args.models.split(",")
+    specs = {k: v for k, v in prepare_models(work).items() if k in wanted} if set(wanted) - {"demo"} else {}
     precisions = args.precisions.split(",")
+    cpu = cpu_info()
+    if specs:
+        any_spec = next(iter(specs.values()))
+        isa_precision = "int8" if "int8" in any_spec and "int8" in precisions else "fp32"
+        cpu["onednn_isa"] = onednn_isa(args.build, any_spec.get(isa_precision, any_spec["*"]), isa_precision, work)
+    print("CPU:", cpu_line(cpu), file=sys.stderr, flush=True)
+    demo_rows, demo_ratio = demo(args.build, args.demo_limit, args.reps, args.threads, work) if "demo" in wanted \
+        else ([], None)
     rows = []
     for model, by_precision in specs.items():
         spec = by_precision["*"]
@@ -178,11 +275,12 @@ def main(argv):
                 fp32_raw = raw_ips
             elif raw_ips <= fp32_raw:
                 # Reduced precision is only worth shipping where it is faster: raw only.
-                rows.append([model, precision, batch, raw_ips] + [None] * 9)
+                rows.append([model, precision, batch, raw_ips] + [None] * 9 + [by_batch])
                 continue
             n = {"VGG16-fc2": args.vgg_limit, "ResNet50": args.resnet_limit}.get(model, args.limit)
             n = max(n, int(raw_ips * args.e2e_seconds))  # faster precisions need more images for a steady rate
             n0 = max(2 * batch, n // 5)
+            n = max(n, 3 * n0)  # a small --*-limit must still leave a steady part to measure
             full, steady = [], []
             for _ in range(args.reps):
                 t_small = e2e_run(args.build, spec, precision, batch, n0, args.threads, work)
@@ -192,12 +290,24 @@ def main(argv):
             e2e, e2e_load = statistics.median(steady), statistics.median(full)
             per_vcpu_h = e2e * 3600 / args.threads
             rows.append([model, precision, batch, raw_ips, e2e, e2e_load, e2e / raw_ips, seed, e2e / seed,
-                         seed_default, e2e / seed_default, per_vcpu_h, 1e6 / per_vcpu_h * PRICE_VCPU_H])
+                         seed_default, e2e / seed_default, per_vcpu_h, 1e6 / per_vcpu_h * PRICE_VCPU_H, by_batch])
             print(rows[-1], file=sys.stderr, flush=True)
     load_after = load()
-    lines = [f"| model | precision | batch | raw img/s | e2e img/s | e2e+load img/s | e2e/raw | seed img/s | "
+    lines = [f"CPU: {cpu_line(cpu)}", ""]
+    if demo_rows:
+        lines += ["| demo job (`verger run`, built-in mobilenetv2) | backend that ran | batch | images | "
+                  "img/s (wall, load + PCA included) |", "|---|---|---|---|---|"]
+        lines += [f"| {r['job']} | {r['backend_reason']} | {r['batch']} | {r['images']} | {r['images_per_s']:.1f} |"
+                  for r in demo_rows]
+        lines += ["", f"Demo speed-up, default backend vs --backend opencv: {demo_ratio:.2f}x"]
+        if demo_rows[0]["backend"] == demo_rows[1]["backend"]:
+            lines.append("(both ran the same backend: the ratio only measures noise)")
+        lines.append("")
+    lines += [f"| model | precision | batch | raw img/s | e2e img/s | e2e+load img/s | e2e/raw | seed img/s | "
              f"speed-up vs seed | seed-default img/s | speed-up vs seed-default | img per vCPU-hour | $ per 1M images |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    if not rows:
+        lines = lines[:-2]
     for r in rows:
         if r[4] is None:
             lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | slower than fp32: not run | | | | | | | | |")
@@ -205,6 +315,9 @@ def main(argv):
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.2f} | {r[7]:.1f} | "
                      f"{r[8]:.1f}x | {r[9]:.1f} | {r[10]:.1f}x | {r[11]:,.0f} | ${r[12]:.3f} |")
     lines.append("")
+    if rows:
+        lines += [f"Raw img/s by batch: {r[0]} {r[1]}: " + ", ".join(f"{b}: {v:.1f}" for b, v in sorted(r[13].items()))
+                  for r in rows] + [""]
     lines.append(f"{args.threads} threads, medians of {args.reps} runs, {os.cpu_count()} vCPU; load average "
                  f"{load_before:.1f} before, {load_after:.1f} after; price ${PRICE_VCPU_H:.3f} per vCPU-hour "
                  f"(m5.xlarge on-demand us-east-1, $0.192/h for 4 vCPU).")
@@ -213,6 +326,13 @@ def main(argv):
     if args.out:
         with open(args.out, "w") as f:
             f.write(text + "\n")
+    if args.json:
+        keys = ["model", "precision", "batch", "raw", "e2e", "e2e_load", "e2e_over_raw", "seed", "speedup_vs_seed",
+                "seed_default", "speedup_vs_seed_default", "images_per_vcpu_hour", "usd_per_million", "raw_by_batch"]
+        with open(args.json, "w") as f:
+            json.dump({"command": " ".join(sys.argv), "cpu": cpu, "threads": args.threads, "reps": args.reps,
+                       "load_average": [load_before, load_after], "demo": demo_rows, "demo_speedup": demo_ratio,
+                       "rows": [dict(zip(keys, r)) for r in rows]}, f, indent=1)
     return 0
 
 

@@ -36,15 +36,20 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, LogChoice& log) {
       ->capture_default_str();
   cmd->add_option("--weights", o.weights, "Weights file replacing the spec's (e.g. --model vgg16 --weights vgg16.onnx)");
   cmd->add_option("--backend", o.backend,
-                  "Inference backend replacing the spec's: opencv (OpenCV DNN, ONNX) or torch (LibTorch: TorchScript,\n"
-                  "or Keras VGG16 .h5/.onnx converted once and cached; see docs/benchmarks.md).\n"
-                  "Default: the spec's, but torch for .pt / Keras .h5 weights")
-      ->check(OneOf({"opencv", "torch"}));
-  cmd->add_option("--device", o.device, "Device for --backend torch: cpu (default) or cuda")
+                  "Inference backend replacing the spec's (default auto, for built-ins too):\n"
+                  "auto = torch if LibTorch can run the weights (TorchScript, Keras VGG16 .h5/.onnx converted once\n"
+                  "and cached; ONNX it imports), else opencv for ONNX, with the reason in the summary and\n"
+                  "manifest.json (backend_reason); opencv = OpenCV DNN (any ONNX it reads, CPU fp32);\n"
+                  "torch = LibTorch only, exit 2 naming what it cannot run. See docs/benchmarks.md")
+      ->check(OneOf({"auto", "opencv", "torch"}));
+  cmd->add_option("--device", o.device, "Device for backend torch: cpu (default) or cuda")
       ->check(OneOf({"cpu", "cuda"}));
-  cmd->add_option("--precision", o.precision, "Precision for --backend torch: fp32 (default), bf16, or int8 (needs a quantized model: docs/benchmarks.md)")
+  cmd->add_option("--precision", o.precision, "Precision for backend torch: fp32 (default), bf16, or int8 (needs a quantized model: docs/benchmarks.md)")
       ->check(OneOf({"fp32", "bf16", "int8"}));
-  cmd->add_option("-b,--batch", o.batch, "Images per forward pass")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_option("-b,--batch", o.batch,
+                  "Images per forward pass (default: the backend's, 32 for torch, 1 for opencv;\n"
+                  "manifest.json records the batch used)")
+      ->check(CLI::Range(1, 4096));
   cmd->add_option("-t,--threads", o.threads, "Threads for decoding and inference (0 = all cores)")
       ->capture_default_str();
   cmd->add_option("--io-concurrency", o.io_concurrency,
@@ -110,6 +115,7 @@ void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
                static_cast<long long>(s.failed), static_cast<long long>(s.partitions),
                static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
+  std::fprintf(stderr, "verger: backend %s, batch %d (%s)\n", s.backend_choice.c_str(), s.batch, s.backend.c_str());
   if (s.counts.is_object()) {
     std::fprintf(stderr, "verger: per label: %s\n", FormatLabelCounts(s.counts, 20).c_str());
     if (s.failed > 0)

@@ -36,29 +36,27 @@ Status Preprocess(const ModelSpec& spec, const DecodeOptions& decode, std::span<
 }  // namespace
 
 Result<std::unique_ptr<Featurizer>> Featurizer::Create(const FeaturizerOptions& options) {
-  if (options.batch < 1 || options.batch > 4096) return Status::InvalidArgument("batch must be between 1 and 4096");
-  if (options.threads < 0) return Status::InvalidArgument("threads must be >= 0 (0 = all cores)");
   if (options.max_pixels < 1) return Status::InvalidArgument("max_pixels must be positive");
   std::unique_ptr<Featurizer> f(new Featurizer());
   f->options_ = options;
-  VERGER_ASSIGN_OR_RETURN(f->spec_, LoadModelSpec(options.model, options.weights));
-  VERGER_ASSIGN_OR_RETURN(f->spec_hash_, ModelSpecHash(f->spec_));
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  f->threads_ = options.threads > 0 ? options.threads : cores;
-  VERGER_ASSIGN_OR_RETURN(f->backend_, CreateBackend(f->spec_, BackendOptions{f->threads_}));
-  const int64_t tensor = int64_t{3} * f->spec_.input_width * f->spec_.input_height;
-  f->batch_in_.resize(static_cast<size_t>(options.batch * tensor));
+  VERGER_ASSIGN_OR_RETURN(f->model_, LoadModel({options.model, options.weights, options.backend, options.device,
+                                                options.precision, options.threads, options.batch}));
+  const int64_t tensor = int64_t{3} * f->model_.spec.input_width * f->model_.spec.input_height;
+  // Images decoded in parallel per round: at least one per thread, even
+  // when the backend runs one image per forward pass.
+  f->chunk_ = f->model_.batch * ((f->model_.threads + f->model_.batch - 1) / f->model_.batch);
+  f->batch_in_.resize(static_cast<size_t>(f->chunk_ * tensor));
   return f;
 }
 
 Status Featurizer::Features(const std::vector<FeaturizeInput>& inputs, float* out) {
   const int64_t n = static_cast<int64_t>(inputs.size());
-  const int64_t tensor = int64_t{3} * spec_.input_width * spec_.input_height;
+  const int64_t tensor = int64_t{3} * model_.spec.input_width * model_.spec.input_height;
   const int64_t dim = feature_dim();
   DecodeOptions decode;
   decode.max_pixels = options_.max_pixels;
-  for (int64_t start = 0; start < n; start += options_.batch) {
-    const int64_t k = std::min<int64_t>(options_.batch, n - start);
+  for (int64_t start = 0; start < n; start += chunk_) {
+    const int64_t k = std::min<int64_t>(chunk_, n - start);
     std::vector<Status> status(static_cast<size_t>(k));
     auto work = [&](int64_t worker, int64_t workers) {
       for (int64_t j = worker; j < k; j += workers) {
@@ -74,18 +72,22 @@ Status Featurizer::Features(const std::vector<FeaturizeInput>& inputs, float* ou
           owned = std::move(read).value();
           bytes = owned;
         }
-        status[j] = Preprocess(spec_, decode, bytes, in, batch_in_.data() + j * tensor);
+        status[j] = Preprocess(model_.spec, decode, bytes, in, batch_in_.data() + j * tensor);
       }
     };
-    const int64_t workers = std::min<int64_t>(threads_, k);
+    const int64_t workers = std::min<int64_t>(model_.threads, k);
     std::vector<std::thread> pool;
     for (int64_t w = 1; w < workers; ++w) pool.emplace_back(work, w, workers);
     work(0, workers);
     for (auto& t : pool) t.join();
     for (int64_t j = 0; j < k; ++j)
       if (!status[j].ok()) return status[j].WithContext("input " + std::to_string(start + j));
-    VERGER_RETURN_IF_ERROR(backend_->Run(batch_in_.data(), static_cast<int>(k), out + start * dim)
-                               .WithContext("model '" + spec_.name + "' on the batch starting at " + inputs[start].name));
+    for (int64_t b = 0; b < k; b += model_.batch) {
+      const int64_t rows = std::min<int64_t>(model_.batch, k - b);
+      VERGER_RETURN_IF_ERROR(model_.backend->Run(batch_in_.data() + b * tensor, static_cast<int>(rows), out + (start + b) * dim)
+                                 .WithContext("model '" + model_.spec.name + "' on the batch starting at " +
+                                              inputs[start + b].name));
+    }
   }
   return Status::OK();
 }

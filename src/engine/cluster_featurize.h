@@ -12,6 +12,7 @@
 
 #include "core/status.h"
 #include "image/decode.h"
+#include "engine/model_loader.h"
 #include "model/backend.h"
 #include "model/model_spec.h"
 
@@ -20,7 +21,9 @@ namespace verger {
 struct FeaturizerOptions {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
-  int batch = 16;
+  // Non-empty: replace the spec's backend, device and precision (as ExtractorConfig).
+  std::string backend, device, precision;
+  int batch = 0;                      // 0 = the backend's default_batch()
   int threads = 0;                    // decode workers and backend threads; 0 = all cores
   int64_t max_pixels = kDefaultMaxPixels;
 };
@@ -37,13 +40,17 @@ struct FeaturizeInput {
 
 class Featurizer {
  public:
-  // Loads the spec and the network once. Errors as Extractor::Create.
+  // Loads the spec and the network once, through LoadModel as Extractor
+  // does (same backend for the same options). Errors as Extractor::Create.
   static Result<std::unique_ptr<Featurizer>> Create(const FeaturizerOptions& options);
 
-  const ModelSpec& spec() const { return spec_; }
-  const std::string& spec_hash() const { return spec_hash_; }
-  int64_t feature_dim() const { return backend_->feature_dim(); }
-  int threads() const { return threads_; }
+  const ModelSpec& spec() const { return model_.spec; }
+  const std::string& spec_hash() const { return model_.spec_hash; }
+  int64_t feature_dim() const { return model_.backend->feature_dim(); }
+  int threads() const { return model_.threads; }
+  int batch() const { return model_.batch; }
+  std::string backend_description() const { return model_.backend->description(); }
+  const std::string& backend_choice() const { return model_.backend->choice(); }
 
   // Writes inputs.size() x feature_dim() floats, row-major, to `out`
   // (caller-owned). Stops at the first input that cannot be read or decoded
@@ -54,10 +61,8 @@ class Featurizer {
  private:
   Featurizer() = default;
   FeaturizerOptions options_;
-  ModelSpec spec_;
-  std::string spec_hash_;
-  int threads_ = 1;
-  std::unique_ptr<InferenceBackend> backend_;
+  LoadedModel model_;
+  int64_t chunk_ = 1;                // images decoded per round, a multiple of model_.batch
   std::vector<float> batch_in_;
 };
 

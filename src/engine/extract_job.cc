@@ -84,6 +84,7 @@ json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
       {"model", json::parse(ModelSpecToJson(info.spec))},
       {"model_sha256", info.spec_hash},
       {"backend", info.backend},
+      {"backend_reason", info.backend_reason},
       {"feature_dim", info.feature_dim},
       {"column_prefix", "dim_"},
       {"preprocessing", PreprocessingJson(info.spec)},
@@ -115,7 +116,8 @@ FeaturesManifestInfo ManifestInfoFor(const Extractor& e) {
   info.backend = e.backend_description();
   info.feature_dim = e.feature_dim();
   info.formats = e.config().formats;
-  info.batch = e.config().batch;
+  info.backend_reason = e.backend_choice();
+  info.batch = e.batch();
   info.threads = e.threads();
   return info;
 }
@@ -190,6 +192,9 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   summary.feature_dim = extractor->feature_dim();
   summary.model_hash = extractor->spec_hash();
   summary.output_uri = output->uri();
+  summary.backend = extractor->backend_description();
+  summary.backend_choice = extractor->backend_choice();
+  summary.batch = extractor->batch();
 
   json partitions_json = json::array();
   json timeline = json::array();  // when each computed partition ran, for images/s over time (verger report)

@@ -19,7 +19,7 @@ struct ExtractOptions {
   std::string model = "mobilenetv2";      // built-in name or spec file
   std::string weights;                    // replaces the spec's weights file
   std::string backend, device, precision; // non-empty: replace the spec's (see ExtractorConfig)
-  int batch = 8;
+  int batch = 0;                          // 0 = the backend's default (InferenceBackend::default_batch)
   int threads = 0;                        // 0 = all cores
   int io_concurrency = 0;                 // 0 = a default fitting the store
   int64_t partition_size = 1000;
@@ -62,6 +62,8 @@ struct ExtractSummary {
   std::string errors_uri;                 // where errors.csv went
   std::string model_hash;
   std::string output_uri;
+  std::string backend, backend_choice;    // what ran (description) and why (InferenceBackend::choice)
+  int batch = 0;                          // images per forward pass that ran
 };
 
 ExtractorConfig ExtractorConfigFrom(const ExtractOptions& options);
@@ -71,6 +73,7 @@ struct FeaturesManifestInfo {
   std::string command_line, input_uri, output_uri;
   ModelSpec spec;
   std::string spec_hash, backend;
+  std::string backend_reason;             // why this backend runs, e.g. "auto: torch (ONNX imported)"
   int64_t feature_dim = 0;
   std::vector<std::string> formats;
   int64_t partition_size = 0, batch = 0, threads = 0;
@@ -84,7 +87,7 @@ struct FeaturesManifestInfo {
 nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
 
 // The fields of FeaturesManifestInfo that come from the extractor (spec,
-// hash, backend, dimension, formats, batch, threads); the caller fills in
+// hash, backend and why, dimension, formats, batch, threads); the caller fills in
 // locations and counts.
 FeaturesManifestInfo ManifestInfoFor(const Extractor& extractor);
 

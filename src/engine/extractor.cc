@@ -10,6 +10,7 @@
 #include "core/utf8.h"
 #include "engine/image_loader.h"
 #include "engine/interrupt.h"
+#include "engine/model_loader.h"
 #include "engine/output_layout.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
@@ -31,8 +32,6 @@ std::string ReasonFor(const std::string& key, const Status& s) {
 }  // namespace
 
 Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& config) {
-  if (config.batch < 1 || config.batch > 4096) return Status::InvalidArgument("--batch must be between 1 and 4096");
-  if (config.threads < 0) return Status::InvalidArgument("--threads must be >= 0 (0 = all cores)");
   if (config.formats.empty()) return Status::InvalidArgument("--format needs at least one format");
   if (config.max_pixels < 1) return Status::InvalidArgument("--max-pixels must be positive");
   if (config.max_file_bytes < 1) return Status::InvalidArgument("--max-file-bytes must be positive");
@@ -42,25 +41,11 @@ Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& conf
     VERGER_ASSIGN_OR_RETURN(auto fmt, MakeTableFormat(f));
     e->formats_.push_back(std::move(fmt));
   }
-  VERGER_ASSIGN_OR_RETURN(e->spec_, LoadModelSpec(config.model, config.weights));
-  if (!config.backend.empty()) {
-    if (config.backend != "opencv" && config.backend != "torch")
-      return Status::InvalidArgument("--backend must be opencv or torch, got '" + config.backend + "'");
-    e->spec_.backend = config.backend;
-  } else {
-    e->spec_.backend = EffectiveBackend(e->spec_);  // .pt / Keras .h5 weights: only LibTorch reads them
-  }
-  if (!config.device.empty()) e->spec_.device = config.device;
-  if (!config.precision.empty()) e->spec_.precision = config.precision;
-  Status options_ok = CheckDeviceAndPrecision(e->spec_.device, e->spec_.precision);
-  if (!options_ok.ok()) return options_ok.WithContext("--device/--precision");
-  VERGER_ASSIGN_OR_RETURN(e->spec_hash_, ModelSpecHash(e->spec_));
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  e->threads_ = config.threads > 0 ? config.threads : cores;
-  VERGER_ASSIGN_OR_RETURN(e->backend_, CreateBackend(e->spec_, BackendOptions{e->threads_}));
-  const int64_t tensor = int64_t{3} * e->spec_.input_width * e->spec_.input_height;
-  e->batch_in_.resize(static_cast<size_t>(config.batch * tensor));
-  e->batch_out_.resize(static_cast<size_t>(config.batch * e->feature_dim()));
+  VERGER_ASSIGN_OR_RETURN(e->model_, LoadModel({config.model, config.weights, config.backend, config.device,
+                                                config.precision, config.threads, config.batch}));
+  const int64_t tensor = int64_t{3} * e->model_.spec.input_width * e->model_.spec.input_height;
+  e->batch_in_.resize(static_cast<size_t>(e->model_.batch * tensor));
+  e->batch_out_.resize(static_cast<size_t>(e->model_.batch * e->feature_dim()));
   return e;
 }
 
@@ -110,23 +95,23 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   PartitionResult result;
   if (items.empty()) return Status::InvalidArgument("partition " + PartitionName(partition_index) + " has no images");
   const int64_t dim = feature_dim();
-  const int batch = config_.batch;
+  const int batch = model_.batch;
 
   LoaderOptions lo;
-  lo.decode_threads = threads_;
+  lo.decode_threads = model_.threads;
   lo.io_threads = config_.io_concurrency > 0 ? config_.io_concurrency : DefaultIoConcurrency(input);
   lo.window = std::max(2 * batch, lo.io_threads + lo.decode_threads + batch);
-  lo.width = spec_.input_width;
-  lo.height = spec_.input_height;
-  lo.filter = spec_.resize_filter;
-  lo.normalization = spec_.normalization;
-  lo.color_order = spec_.color_order;
+  lo.width = model_.spec.input_width;
+  lo.height = model_.spec.input_height;
+  lo.filter = model_.spec.resize_filter;
+  lo.normalization = model_.spec.normalization;
+  lo.color_order = model_.spec.color_order;
   lo.decode.max_pixels = config_.max_pixels;
   lo.max_file_bytes = static_cast<uint64_t>(config_.max_file_bytes);
 
   const std::vector<std::pair<std::string, std::string>> table_metadata = {
-      {"verger.model", spec_.name}, {"verger.model_sha256", spec_hash_},
-      {"verger.feature_dim", std::to_string(dim)}, {"verger.preprocessing", PreprocessingJson(spec_).dump()}};
+      {"verger.model", model_.spec.name}, {"verger.model_sha256", model_.spec_hash},
+      {"verger.feature_dim", std::to_string(dim)}, {"verger.preprocessing", PreprocessingJson(model_.spec).dump()}};
   // Rows land in `values` at their item's position, whether computed or
   // reused, so tables come out in key order either way.
   std::vector<float> values(items.size() * static_cast<size_t>(dim));
@@ -154,8 +139,8 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     if (in_batch.empty()) return Status::OK();
     const int k = static_cast<int>(in_batch.size());
     const auto started = std::chrono::steady_clock::now();
-    VERGER_RETURN_IF_ERROR(backend_->Run(batch_in_.data(), k, batch_out_.data())
-                               .WithContext("model '" + spec_.name + "' on the batch starting at " +
+    VERGER_RETURN_IF_ERROR(model_.backend->Run(batch_in_.data(), k, batch_out_.data())
+                               .WithContext("model '" + model_.spec.name + "' on the batch starting at " +
                                             items[in_batch[0]].key));
     result.stages.inference += SecondsSince(started);
     for (int j = 0; j < k; ++j) {
@@ -234,7 +219,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
                    {"images", static_cast<int64_t>(items.size())},
                    {"inputs_sha256", PartitionInputsHash(items)},
                    {"inputs", MarkerInputs(items)},
-                   {"model_sha256", spec_hash_},
+                   {"model_sha256", model_.spec_hash},
                    {"formats", config_.formats},
                    {"rows", result.ok},
                    {"failed", result.failed},

@@ -14,6 +14,7 @@
 
 #include "engine/image_listing.h"
 #include "image/decode.h"
+#include "engine/model_loader.h"
 #include "engine/progress.h"
 #include "engine/stage_seconds.h"
 #include "io/object_store.h"
@@ -30,10 +31,10 @@ inline constexpr int64_t kDefaultMaxFileBytes = int64_t{256} << 20;
 struct ExtractorConfig {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
-  // Non-empty: replace the spec's inference backend ("opencv", "torch"),
-  // device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
+  // Non-empty: replace the spec's inference backend ("auto", "opencv",
+  // "torch"), device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
   std::string backend, device, precision;
-  int batch = 8;
+  int batch = 0;                      // images per forward pass; 0 = the backend's default_batch()
   int threads = 0;                    // 0 = all cores
   int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
   std::vector<std::string> formats = {"parquet"};
@@ -63,12 +64,15 @@ class Extractor {
   // (InvalidArgument/NotFound) naming the option or file.
   static Result<std::unique_ptr<Extractor>> Create(const ExtractorConfig& config);
 
-  const ModelSpec& spec() const { return spec_; }
-  const std::string& spec_hash() const { return spec_hash_; }
-  int64_t feature_dim() const { return backend_->feature_dim(); }
-  int threads() const { return threads_; }
+  const ModelSpec& spec() const { return model_.spec; }
+  const std::string& spec_hash() const { return model_.spec_hash; }
+  int64_t feature_dim() const { return model_.backend->feature_dim(); }
+  int threads() const { return model_.threads; }
   const ExtractorConfig& config() const { return config_; }
-  std::string backend_description() const { return backend_->description(); }
+  std::string backend_description() const { return model_.backend->description(); }
+  // Why this backend runs (InferenceBackend::choice), e.g. "auto: torch (ONNX imported)".
+  const std::string& backend_choice() const { return model_.backend->choice(); }
+  int batch() const { return model_.batch; }     // images per forward pass, after the backend's default
 
   // Extracts `items` (the partition's images, in key order) from `input`
   // into `output`: one table per label and format, then the PCA statistics
@@ -88,10 +92,7 @@ class Extractor {
  private:
   Extractor() = default;
   ExtractorConfig config_;
-  ModelSpec spec_;
-  std::string spec_hash_;
-  int threads_ = 1;
-  std::unique_ptr<InferenceBackend> backend_;
+  LoadedModel model_;
   std::vector<std::unique_ptr<TableFormat>> formats_;
   std::vector<float> batch_in_, batch_out_;
 };

@@ -40,6 +40,8 @@ Result<std::string> InspectOutput(const InspectOptions& o) {
   if (m.contains("model"))
     out += "model:         " + m["model"].value("name", "?") + " (" + m.value("backend", "?") + "), sha256 " +
            m.value("model_sha256", "").substr(0, 16) + "...\n";
+  if (m.contains("backend_reason"))
+    out += "backend:       " + m.value("backend_reason", "") + ", batch " + std::to_string(m.value("batch", 0)) + "\n";
   out += "features:      " + std::to_string(m.value("feature_dim", 0)) + "-d, formats " + m["formats"].dump() + "\n";
   if (m.contains("images")) {
     const json& i = m["images"];

@@ -1,38 +1,120 @@
 #include "model/backend.h"
 
 #include "model/backend_plugin.h"
+#include "model/onnx_graph.h"
 #include "model/weights_kind.h"
 
 namespace verger {
+namespace {
+
+// A library error's message without the "model NAME: " prefix every
+// backend error starts with: the reason line names the model once.
+std::string WithoutModelPrefix(const ModelSpec& spec, const Status& s) {
+  const std::string prefix = "model " + spec.name + ": ";
+  std::string m = s.message();
+  return m.rfind(prefix, 0) == 0 ? m.substr(prefix.size()) : m;
+}
+
+Result<std::unique_ptr<InferenceBackend>> CreateOpenCv(const ModelSpec& spec, const BackendOptions& options) {
+  if (spec.format != "onnx") {
+    return Status::Unsupported("model " + spec.name + ": weights format '" + spec.format + "' needs backend torch");
+  }
+  if (spec.device != "cpu" || spec.precision != "fp32") {
+    return Status::Unsupported("model " + spec.name + ": the opencv backend runs only device cpu, precision fp32 (got " +
+                               spec.device + ", " + spec.precision + "); use --backend torch");
+  }
+  auto backend = CreatePluginBackend("opencv", spec, options);
+  if (backend.ok() || backend.status().code() != StatusCode::kCorrupt) return backend;
+  // Weights that are none of the formats we know (a junk .pt, an empty
+  // .h5) are more than "not a valid ONNX model": say what was tried.
+  auto kind = SniffWeights(spec.weights);
+  if (!kind.ok() || *kind != WeightsKind::kUnknown) return backend;
+  return Status::InvalidArgument("model " + spec.name + ": weights " + spec.weights +
+                                 " is in no format verger reads: tried TorchScript (.pt: no zip header), Keras "
+                                 "HDF5 (.h5: no HDF5 signature) and ONNX (.onnx: does not parse as an ONNX model); "
+                                 "give a file in one of these formats (docs/models.md)");
+}
+
+// True when the ONNX graph at `path` is int8-quantized (QLinear* or
+// QuantizeLinear nodes). Unreadable files are "no": the backends report them.
+bool IsQuantizedOnnx(const std::string& path) {
+  auto graph = ReadOnnxGraphInfo(path);
+  if (!graph.ok()) return false;
+  for (const auto& node : graph->nodes)
+    if (node.op_type.rfind("QLinear", 0) == 0 || node.op_type == "QuantizeLinear") return true;
+  return false;
+}
+
+// What "auto: torch (...)" says about how LibTorch got the network.
+std::string TorchRoute(WeightsKind kind) {
+  switch (kind) {
+    case WeightsKind::kTorchScript: return "TorchScript weights";
+    case WeightsKind::kHdf5: return "Keras HDF5 converted";
+    case WeightsKind::kOnnx: return "ONNX imported";
+    case WeightsKind::kUnknown: break;
+  }
+  return "weights loaded";
+}
+
+Result<std::unique_ptr<InferenceBackend>> CreateAuto(const ModelSpec& spec, const BackendOptions& options) {
+  VERGER_ASSIGN_OR_RETURN(WeightsKind kind, SniffWeights(spec.weights));
+  // An int8 graph: OpenCV DNN runs it with int8 kernels, while the torch
+  // import emulates the quantization in fp32, which is slower here and not
+  // yet within the fidelity bounds (docs/models.md, "The torch backend's ONNX
+  // import"). `--backend torch` still runs it on LibTorch.
+  if (kind == WeightsKind::kOnnx && spec.device == "cpu" && spec.precision == "fp32" && IsQuantizedOnnx(spec.weights)) {
+    ModelSpec as_opencv = spec;
+    as_opencv.backend = "opencv";
+    auto opencv = CreateOpenCv(as_opencv, options);
+    if (opencv.ok()) {
+      (*opencv)->set_choice("auto: opencv, because the graph is int8-quantized (OpenCV DNN runs int8 kernels; the "
+                            "torch import emulates int8 in fp32, slower)");
+      return opencv;
+    }
+  }
+  ModelSpec as_torch = spec;
+  as_torch.backend = "torch";
+  auto torch = CreatePluginBackend("torch", as_torch, options);
+  if (torch.ok()) {
+    (*torch)->set_choice("auto: torch (" + TorchRoute(kind) + ")");
+    return torch;
+  }
+  // Only "torch cannot do this" falls back; a broken file or a spec that
+  // does not fit the graph would fail on OpenCV too, less clearly.
+  const bool onnx = spec.format == "onnx" && kind != WeightsKind::kTorchScript && kind != WeightsKind::kHdf5;
+  if (torch.status().code() != StatusCode::kUnsupported || !onnx) return torch.status();
+  const std::string why_not_torch = WithoutModelPrefix(spec, torch.status());
+  if (spec.device != "cpu" || spec.precision != "fp32") {
+    return Status::Unsupported("model " + spec.name + ": backend auto: torch cannot run it (" + why_not_torch +
+                               "), and OpenCV DNN runs only device cpu, precision fp32 (got " + spec.device + ", " +
+                               spec.precision + ")");
+  }
+  ModelSpec as_opencv = spec;
+  as_opencv.backend = "opencv";
+  auto opencv = CreateOpenCv(as_opencv, options);
+  if (!opencv.ok()) return opencv.status().WithContext("backend auto (torch first: " + why_not_torch + "), then opencv");
+  (*opencv)->set_choice("auto: opencv, because torch: " + why_not_torch);
+  return opencv;
+}
+
+}  // namespace
 
 std::string EffectiveBackend(const ModelSpec& spec) {
+  if (spec.backend != "opencv") return spec.backend;
   auto kind = SniffWeights(spec.weights);
   if (kind.ok() && (*kind == WeightsKind::kTorchScript || *kind == WeightsKind::kHdf5)) return "torch";
   return spec.backend;
 }
 
 Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, const BackendOptions& options) {
-  if (spec.backend == "torch") return CreatePluginBackend("torch", spec, options);
-  if (spec.format != "onnx") {
-    return Status::Unsupported("model " + spec.name + ": weights format '" + spec.format + "' needs backend torch");
+  if (spec.backend == "auto") return CreateAuto(spec, options);
+  if (spec.backend != "torch" && spec.backend != "opencv") {
+    return Status::Unsupported("model " + spec.name + ": unknown backend '" + spec.backend +
+                               "' (auto, opencv or torch)");
   }
-  if (spec.backend == "opencv") {
-    if (spec.device != "cpu" || spec.precision != "fp32") {
-      return Status::Unsupported("model " + spec.name + ": the opencv backend runs only device cpu, precision fp32 (got " +
-                                 spec.device + ", " + spec.precision + "); use --backend torch");
-    }
-    auto backend = CreatePluginBackend("opencv", spec, options);
-    if (backend.ok() || backend.status().code() != StatusCode::kCorrupt) return backend;
-    // Weights that are none of the formats we know (a junk .pt, an empty
-    // .h5) are more than "not a valid ONNX model": say what was tried.
-    auto kind = SniffWeights(spec.weights);
-    if (!kind.ok() || *kind != WeightsKind::kUnknown) return backend;
-    return Status::InvalidArgument("model " + spec.name + ": weights " + spec.weights +
-                                   " is in no format verger reads: tried TorchScript (.pt: no zip header), Keras "
-                                   "HDF5 (.h5: no HDF5 signature) and ONNX (.onnx: does not parse as an ONNX model); "
-                                   "give a file in one of these formats (docs/models.md)");
-  }
-  return Status::Unsupported("model " + spec.name + ": unknown backend '" + spec.backend + "' (opencv or torch)");
+  auto created = spec.backend == "torch" ? CreatePluginBackend("torch", spec, options) : CreateOpenCv(spec, options);
+  if (created.ok()) (*created)->set_choice(spec.backend + " (requested)");
+  return created;
 }
 
 }  // namespace verger

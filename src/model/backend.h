@@ -32,18 +32,44 @@ class InferenceBackend {
 
   // Human-readable engine and mode, e.g. "opencv-dnn 4.6.0 (CPU, 2 threads)".
   virtual std::string description() const = 0;
+
+  // "opencv" or "torch": the backend that runs (what ModelSpec::backend
+  // becomes once "auto" is resolved).
+  virtual std::string id() const = 0;
+
+  // Images per forward pass that run fastest on this backend, used when the
+  // caller gives none (measured, docs/benchmarks.md): LibTorch gains from
+  // batching, OpenCV DNN does not.
+  virtual int default_batch() const = 0;
+
+  // Why this backend runs, one line for summaries and manifests, e.g.
+  // "auto: torch (ONNX imported)" or "auto: opencv, because torch: ONNX node
+  // 'x' (op Foo) is not supported". Set by CreateBackend.
+  const std::string& choice() const { return choice_; }
+  void set_choice(std::string choice) { choice_ = std::move(choice); }
+
+ private:
+  std::string choice_;
 };
 
-// The backend that can run `spec`: "torch" when its weights are TorchScript
-// or Keras HDF5 (only LibTorch reads those), else spec.backend. Reads the
-// first bytes of the weights file; an unreadable file keeps spec.backend.
+// The backend to ask CreateBackend for when the user named none: "torch"
+// when spec.backend is "opencv" but the weights are TorchScript or Keras
+// HDF5 (only LibTorch reads those), else spec.backend ("auto" stays "auto":
+// which backend runs an ONNX graph is only known once torch tried to import
+// it). Reads the first bytes of the weights file; an unreadable file keeps
+// spec.backend.
 std::string EffectiveBackend(const ModelSpec& spec);
 
-// Loads the spec's weights with its backend (only "opencv" today) and
-// verifies, with a dummy forward pass, that the feature tensor exists
-// (NotFound listing valid tensor names otherwise), that the input name and
-// size match the graph, and that pooling yields spec.feature_dim values
-// (InvalidArgument naming the spec, tensor and actual shape otherwise).
+// Loads the spec's weights with spec.backend and verifies, with a dummy
+// forward pass, that the feature tensor exists (NotFound listing valid
+// tensor names otherwise), that the input name and size match the graph,
+// and that pooling yields spec.feature_dim values (InvalidArgument naming
+// the spec, tensor and actual shape otherwise).
+// Backend "auto" tries torch first. If torch answers Unsupported (an
+// operator it cannot import, weights it cannot read, no LibTorch) and the
+// weights are ONNX, OpenCV DNN runs them instead, and choice() says why;
+// any other torch error (a corrupt file, a shape that does not match the
+// spec) is returned as it is.
 Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, const BackendOptions& options);
 
 }  // namespace verger

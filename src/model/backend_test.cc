@@ -12,10 +12,13 @@ namespace {
 
 using ::testing::HasSubstr;
 
+// These tests are the OpenCV DNN backend's (backend_choice_test.cc covers "auto").
 ModelSpec Builtin(const std::string& name) {
   auto s = LoadModelSpec(name);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
-  return s.ok() ? *s : ModelSpec{};
+  ModelSpec spec = s.ok() ? *s : ModelSpec{};
+  spec.backend = "opencv";
+  return spec;
 }
 
 std::unique_ptr<InferenceBackend> MustCreate(const ModelSpec& spec) {

@@ -185,10 +185,10 @@ Result<ModelSpec> ParseModelSpec(const std::string& json_text, const std::string
   if (s.format != "onnx" && s.format != "torchscript")
     return f.Bad("format", "must be \"onnx\" or \"torchscript\", got \"" + s.format + "\"");
   VERGER_RETURN_IF_ERROR(f.String("backend", false, &s.backend));
-  if (s.backend != "opencv" && s.backend != "torch")
-    return f.Bad("backend", "must be \"opencv\" or \"torch\", got \"" + s.backend + "\"");
-  if (s.format == "torchscript" && s.backend != "torch")
-    return f.Bad("format", "\"torchscript\" needs \"backend\": \"torch\"");
+  if (s.backend != "auto" && s.backend != "opencv" && s.backend != "torch")
+    return f.Bad("backend", "must be \"auto\", \"opencv\" or \"torch\", got \"" + s.backend + "\"");
+  if (s.format == "torchscript" && s.backend == "opencv")
+    return f.Bad("format", "\"torchscript\" needs \"backend\": \"torch\" or \"auto\"");
   VERGER_RETURN_IF_ERROR(f.String("device", false, &s.device));
   VERGER_RETURN_IF_ERROR(f.String("precision", false, &s.precision));
   VERGER_RETURN_IF_ERROR(CheckDeviceAndPrecision(s.device, s.precision).WithContext("model spec " + spec_path));

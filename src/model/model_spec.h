@@ -29,7 +29,8 @@ struct ModelSpec {
   std::string name;                 // "mobilenetv2", or the spec file's "name"
   std::string weights;              // absolute path of the weights file
   std::string format = "onnx";      // "onnx", or "torchscript" (backend "torch" only)
-  std::string backend = "opencv";   // inference backend id: "opencv" or "torch"
+  std::string backend = "auto";     // inference backend: "auto" (torch if it can run the weights, else
+                                    // opencv; see CreateBackend), "opencv" or "torch"
   std::string device = "cpu";       // "cpu", or "cuda" (torch backend built against a CUDA LibTorch)
   std::string precision = "fp32";   // "fp32"; torch backend: "bf16" (weights and activations in bfloat16) or
                                     // "int8" (the TorchScript file is already quantized; runs on oneDNN, CPU only)

@@ -36,7 +36,7 @@ TEST(ModelSpec, ParsesEveryField) {
   EXPECT_EQ(s->name, "my-net");
   EXPECT_EQ(s->weights, "/specs/a/nets/my.onnx");  // relative to the spec's folder
   EXPECT_EQ(s->format, "onnx");
-  EXPECT_EQ(s->backend, "opencv");
+  EXPECT_EQ(s->backend, "auto");
   EXPECT_EQ(s->input_name, "data");
   EXPECT_EQ(s->input_width, 160);
   EXPECT_EQ(s->input_height, 128);
@@ -66,7 +66,7 @@ TEST(ModelSpec, JsonRoundTripsAndSortsKeys) {
   auto s = ParseModelSpec(kGood, "/specs/a/my.json");
   ASSERT_TRUE(s.ok());
   std::string json = ModelSpecToJson(*s);
-  EXPECT_EQ(json.find("{\"backend\":\"opencv\",\"color_order\":\"bgr\","), 0u) << json;
+  EXPECT_EQ(json.find("{\"backend\":\"auto\",\"color_order\":\"bgr\","), 0u) << json;
   auto back = ParseModelSpec(json, "/elsewhere/x.json");
   ASSERT_TRUE(back.ok()) << back.status().ToString();
   EXPECT_EQ(*back, *s);
@@ -109,7 +109,7 @@ TEST(ModelSpec, RejectsBadDocumentsNamingFileAndField) {
       {R"({"weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7, "format": "tflite"})",
        "field \"format\" must be \"onnx\""},
       {R"({"weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7, "backend": "tensorrt"})",
-       "field \"backend\" must be \"opencv\""},
+       "field \"backend\" must be \"auto\", \"opencv\""},
       {R"({"weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7, "pool": "avg"})",
        "unknown field \"pool\""},
       {R"({"name": "", "weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7})",

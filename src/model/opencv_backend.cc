@@ -63,6 +63,8 @@ void PoolRow(const cv::Mat& out, int b, Pooling pooling, int64_t dim, float* row
   }
 }
 
+constexpr int kOpenCvDefaultBatch = 1;
+
 class OpenCvBackend final : public InferenceBackend {
  public:
   OpenCvBackend(ModelSpec spec, cv::dnn::Net net, std::string layer)
@@ -79,6 +81,12 @@ class OpenCvBackend final : public InferenceBackend {
   }
 
   int64_t feature_dim() const override { return spec_.feature_dim; }
+  std::string id() const override { return "opencv"; }
+  // OpenCV DNN's CPU kernels gain little from bigger batches, and the
+  // shipped int8 MobileNetV2 runs one image per pass anyway (per_image_);
+  // 1 keeps the batch buffers and the latency of the first rows small.
+  // Not yet measured against 8/16/32 on a quiet machine (bench/model_bench).
+  int default_batch() const override { return kOpenCvDefaultBatch; }
 
   std::string description() const override {
     std::string d = "opencv-dnn " + std::string(CV_VERSION) + " (CPU, " + std::to_string(cv::getNumThreads()) + " threads";

@@ -51,6 +51,8 @@ Status Catching(const std::string& what, Fn&& fn) {
   }
 }
 
+constexpr int kTorchDefaultBatch = 32;
+
 class TorchBackend final : public InferenceBackend {
  public:
   TorchBackend(ModelSpec spec, std::string path, int threads)
@@ -113,6 +115,11 @@ class TorchBackend final : public InferenceBackend {
   }
 
   int64_t feature_dim() const override { return spec_.feature_dim; }
+  std::string id() const override { return "torch"; }
+  // oneDNN convolutions amortise weight reads over the batch: 32 was the
+  // fastest of 8/16/32 for every fp32 network in bench/throughput.py
+  // (docs/benchmarks.md).
+  int default_batch() const override { return kTorchDefaultBatch; }
 
   std::string description() const override {
     return "libtorch " TORCH_VERSION " (" + spec_.device + ", " + std::to_string(threads_) + " threads, " +

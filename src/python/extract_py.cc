@@ -94,11 +94,15 @@ void BindExtract(py::module_& m) {
            py::arg("max_pixels") = ExtractorConfig{}.max_pixels, py::arg("write_pca_stats") = false,
            py::arg("backend") = "", py::arg("device") = "", py::arg("precision") = "",
            py::arg("max_file_bytes") = ExtractorConfig{}.max_file_bytes,
-           "Loads the model (backend/device/precision: \"\" keeps the spec's). Errors name the option or file.")
+           "Loads the model (backend/device/precision: \"\" keeps the spec's; batch 0: the backend's default).\n"
+           "Errors name the option or file.")
       .def_property_readonly("spec_hash", &Extractor::spec_hash)
       .def_property_readonly("feature_dim", &Extractor::feature_dim)
       .def_property_readonly("threads", &Extractor::threads)
       .def_property_readonly("backend", &Extractor::backend_description)
+      .def_property_readonly("backend_choice", &Extractor::backend_choice,
+                             "Why this backend runs, e.g. \"auto: torch (ONNX imported)\"")
+      .def_property_readonly("batch", &Extractor::batch, "Images per forward pass (the backend's default if 0 was given)")
       .def_property_readonly("model_name", [](const Extractor& e) { return e.spec().name; })
       .def_property_readonly("spec_json", [](const Extractor& e) { return ModelSpecToJson(e.spec()); })
       .def(

@@ -125,11 +125,25 @@ Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset
 void BindFeaturize(py::module_& m) {
   py::class_<Featurizer>(m, "_Featurizer")
       .def(py::init([](const std::string& model, const std::string& weights, int batch, int threads,
-                       int64_t max_pixels) {
-             FeaturizerOptions o{model, weights, batch, threads, max_pixels};
+                       int64_t max_pixels, const std::string& backend, const std::string& device,
+                       const std::string& precision) {
+             FeaturizerOptions o;
+             o.model = model;
+             o.weights = weights;
+             o.backend = backend;
+             o.device = device;
+             o.precision = precision;
+             o.batch = batch;
+             o.threads = threads;
+             o.max_pixels = max_pixels;
              return Unwrap(NoGil([&] { return Featurizer::Create(o); }));
            }),
-           py::arg("model"), py::arg("weights"), py::arg("batch"), py::arg("threads"), py::arg("max_pixels"))
+           py::arg("model"), py::arg("weights"), py::arg("batch"), py::arg("threads"), py::arg("max_pixels"),
+           py::arg("backend") = "", py::arg("device") = "", py::arg("precision") = "")
+      .def_property_readonly("backend", &Featurizer::backend_description)
+      .def_property_readonly("backend_choice", &Featurizer::backend_choice)
+      .def_property_readonly("batch", &Featurizer::batch)
+      .def_property_readonly("spec_json", [](const Featurizer& f) { return ModelSpecToJson(f.spec()); })
       .def_property_readonly("feature_dim", &Featurizer::feature_dim)
       .def_property_readonly("spec_hash", &Featurizer::spec_hash)
       .def_property_readonly("model_name", [](const Featurizer& f) { return f.spec().name; })

@@ -33,7 +33,7 @@ def test_not_found_is_filenotfounderror_with_engine_message():
 
 def test_invalid_argument_is_valueerror():
     with pytest.raises(ValueError, match="--batch must be between 1 and 4096"):
-        vc.Extractor(batch=0)
+        vc.Extractor(batch=-1)  # 0 = the backend's default
     with pytest.raises(verger.InvalidArgumentError):
         vc.Extractor(formats=["xls"])
 

@@ -13,6 +13,7 @@ Every engine error is raised as a verger.VergerError subclass that is also
 the matching built-in exception (ValueError, FileNotFoundError, ...), with
 the engine's message. Cluster mode: `verger-dask --help` (python3 -m verger.dask).
 """
+import json as _json
 import os as _os
 
 from . import errors
@@ -31,13 +32,28 @@ class Featurizer:
     """A loaded network that turns images into feature rows.
 
     model: built-in name ("mobilenetv2", "squeezenet", "vgg16") or a JSON spec file; weights: a file replacing
-    the spec's. Images are decoded, resized (Pillow-exact) and normalised exactly as `verger extract` does, then
-    run `batch` at a time with `threads` threads (0 = all cores). Not thread-safe: one call at a time.
+    the spec's; backend: "auto" (torch if LibTorch can run the weights, else OpenCV DNN for ONNX), "opencv" or
+    "torch" (None: the spec's, auto by default), as `verger extract --backend`; device/precision: as
+    `--device`/`--precision`. Images are decoded, resized (Pillow-exact) and normalised exactly as
+    `verger extract` does, then run `batch` at a time (None: the backend's default) with `threads` threads
+    (0 = all cores). Not thread-safe: one call at a time.
     """
 
-    def __init__(self, model="mobilenetv2", weights=None, batch=16, threads=0, max_pixels=178956970):
-        self._impl = _verger._Featurizer(str(model), "" if weights is None else str(weights), int(batch),
-                                         int(threads), int(max_pixels))
+    def __init__(self, model="mobilenetv2", weights=None, batch=None, threads=0, max_pixels=178956970,
+                 backend=None, device=None, precision=None):
+        self._impl = _verger._Featurizer(str(model), "" if weights is None else str(weights),
+                                         0 if batch is None else int(batch), int(threads), int(max_pixels),
+                                         backend or "", device or "", precision or "")
+
+    @property
+    def backend(self):
+        """(backend that runs: "opencv" or "torch", why: e.g. "auto: torch (ONNX imported)")."""
+        return _json.loads(self._impl.spec_json)["backend"], self._impl.backend_choice
+
+    @property
+    def batch(self):
+        """Images per forward pass."""
+        return self._impl.batch
 
     @property
     def feature_dim(self):

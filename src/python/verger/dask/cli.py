@@ -34,10 +34,13 @@ def parser():
     e.add_argument("-m", "--model", default=d["model"], help=f"Built-in model or path to a JSON model spec "
                                                              f"(default {d['model']})")
     e.add_argument("--weights", default="", help="Weights file replacing the spec's")
-    e.add_argument("--backend", default="", choices=["", "opencv", "torch"], help="Inference backend replacing the spec's")
-    e.add_argument("--device", default="", choices=["", "cpu", "cuda"], help="Device for --backend torch")
-    e.add_argument("--precision", default="", choices=["", "fp32", "bf16", "int8"], help="Precision for --backend torch (int8: a quantized model)")
-    e.add_argument("-b", "--batch", type=int, default=d["batch"], help=f"Images per forward pass (default {d['batch']})")
+    e.add_argument("--backend", default="", choices=["", "auto", "opencv", "torch"],
+                   help="Inference backend replacing the spec's (default auto: torch if LibTorch can run the weights, "
+                        "else OpenCV DNN for ONNX; manifest.json says which ran and why)")
+    e.add_argument("--device", default="", choices=["", "cpu", "cuda"], help="Device for backend torch")
+    e.add_argument("--precision", default="", choices=["", "fp32", "bf16", "int8"], help="Precision for backend torch (int8: a quantized model)")
+    e.add_argument("-b", "--batch", type=int, default=d["batch"],
+                   help="Images per forward pass (default: the backend's, 32 for torch, 1 for opencv)")
     e.add_argument("-t", "--threads", type=int, default=0,
                    help="Threads per worker task for decoding and inference (0 = the worker's cores; with "
                         "--local-workers N: cores / N)")

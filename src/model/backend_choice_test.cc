@@ -1,0 +1,110 @@
+// Backend "auto" (CreateBackend) and EffectiveBackend: which backend runs and
+// the reason recorded. The tiny-graph cases (an op LibTorch cannot import,
+// .pt weights) are in tests/python/test_backend_choice.py, which also checks
+// that `verger extract` and the Python Featurizer agree.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "model/backend.h"
+
+namespace verger {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+ModelSpec Builtin(const std::string& name) {
+  auto s = LoadModelSpec(name);
+  EXPECT_TRUE(s.ok()) << s.status().ToString();
+  return s.ok() ? *s : ModelSpec{};
+}
+
+fs::path WriteFile(const std::string& name, const std::string& bytes) {
+  fs::path p = fs::path(::testing::TempDir()) / ("verger_backend_choice_" + name);
+  std::ofstream(p, std::ios::binary) << bytes;
+  return p;
+}
+
+TEST(BackendChoice, BuiltinsDefaultToAuto) {
+  EXPECT_EQ(Builtin("mobilenetv2").backend, "auto");
+  EXPECT_EQ(Builtin("squeezenet").backend, "auto");
+}
+
+TEST(BackendChoice, EffectiveBackendSendsTorchOnlyWeightsToTorch) {
+  ModelSpec spec = Builtin("squeezenet");
+  EXPECT_EQ(EffectiveBackend(spec), "auto");  // ONNX: decided when torch tries to import it
+  spec.backend = "opencv";
+  EXPECT_EQ(EffectiveBackend(spec), "opencv");
+  spec.weights = WriteFile("w.h5", std::string("\x89HDF\r\n\x1a\n", 8) + "rest").string();
+  EXPECT_EQ(EffectiveBackend(spec), "torch");
+  spec.weights = WriteFile("w.pt", "PK\x03\x04rest").string();
+  EXPECT_EQ(EffectiveBackend(spec), "torch");
+  spec.backend = "auto";
+  EXPECT_EQ(EffectiveBackend(spec), "auto");  // auto tries torch first anyway
+}
+
+// Whichever backend wins today, the reason says it; on OpenCV it says why
+// torch did not run the graph.
+TEST(BackendChoice, AutoRecordsWhatRanAndWhy) {
+  auto b = CreateBackend(Builtin("squeezenet"), BackendOptions{.threads = 2});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  const std::string id = (*b)->id();
+  ASSERT_TRUE(id == "opencv" || id == "torch") << id;
+  if (id == "opencv") {
+    EXPECT_THAT((*b)->choice(), StartsWith("auto: opencv, because torch: "));
+    EXPECT_THAT((*b)->choice(), ::testing::Not(HasSubstr("model squeezenet: ")));  // named once, not per line
+  } else {
+    EXPECT_EQ((*b)->choice(), "auto: torch (ONNX imported)");
+  }
+  EXPECT_EQ((*b)->default_batch(), id == "torch" ? 32 : 1);
+}
+
+TEST(BackendChoice, RequestedBackendIsRecordedAsRequested) {
+  ModelSpec spec = Builtin("squeezenet");
+  spec.backend = "opencv";
+  auto b = CreateBackend(spec, BackendOptions{.threads = 2});
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  EXPECT_EQ((*b)->id(), "opencv");
+  EXPECT_EQ((*b)->choice(), "opencv (requested)");
+}
+
+// OpenCV runs only cpu fp32: when torch cannot run an ONNX graph at another
+// precision, the error gives both reasons instead of a silent fp32 run.
+TEST(BackendChoice, AutoDoesNotFallBackToADifferentPrecision) {
+  ModelSpec spec = Builtin("squeezenet");
+  spec.precision = "bf16";
+  auto b = CreateBackend(spec, BackendOptions{.threads = 2});
+  if (b.ok()) {
+    EXPECT_EQ((*b)->id(), "torch");  // the ONNX importer ran it in bf16
+    return;
+  }
+  EXPECT_EQ(b.status().code(), StatusCode::kUnsupported);
+  EXPECT_THAT(b.status().message(), HasSubstr("backend auto: torch cannot run it"));
+  EXPECT_THAT(b.status().message(), HasSubstr("OpenCV DNN runs only device cpu, precision fp32 (got cpu, bf16)"));
+}
+
+// A broken TorchScript file is an error, not a reason to try OpenCV.
+TEST(BackendChoice, AutoReturnsTorchErrorsOtherThanUnsupported) {
+  ModelSpec spec = Builtin("squeezenet");
+  spec.weights = WriteFile("broken.pt", "PK\x03\x04 not really a zip").string();
+  auto b = CreateBackend(spec, BackendOptions{.threads = 1});
+  ASSERT_FALSE(b.ok());
+  EXPECT_NE(b.status().code(), StatusCode::kUnsupported);
+  EXPECT_THAT(b.status().message(), HasSubstr("LibTorch cannot load"));
+  EXPECT_THAT(b.status().message(), HasSubstr("broken.pt"));
+}
+
+TEST(BackendChoice, UnknownBackendListsTheValidOnes) {
+  ModelSpec spec = Builtin("squeezenet");
+  spec.backend = "tensorrt";
+  auto b = CreateBackend(spec, {});
+  ASSERT_FALSE(b.ok());
+  EXPECT_THAT(b.status().message(), HasSubstr("(auto, opencv or torch)"));
+}
+
+}  // namespace
+}  // namespace verger
