@@ -6,6 +6,7 @@
 #include "core/file_util.h"
 #include "core/hash.h"
 #include "core/hive.h"
+#include "core/markup.h"
 #include "core/npy.h"
 #include "core/preprocess_types.h"
 #include "core/status.h"
@@ -124,6 +125,12 @@ TEST(Utf8, EscapesInvalidBytesAndOnlyThem) {
   EXPECT_EQ(EscapeNonUtf8("a\\xff\xff"), "a\\\\xff\\xff");
   EXPECT_EQ(EscapeNonUtf8("\xC3\xA9\xC3"), "\xC3\xA9\\xc3");
   EXPECT_TRUE(IsUtf8(EscapeNonUtf8("\x80\xC0\xAF\xED\xA0\x80")));
+}
+
+TEST(Markup, EscapesEntitiesAndControlCharacters) {
+  EXPECT_EQ(EscapeMarkup("a<b>&\"'"), "a&lt;b&gt;&amp;&quot;&#39;");
+  EXPECT_EQ(EscapeMarkup(std::string("x\x01y\tz\n", 6)), "x y\tz\n");
+  EXPECT_EQ(EscapeMarkup("Äpfel 1"), "Äpfel 1");  // UTF-8 passes through
 }
 
 }  // namespace

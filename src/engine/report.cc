@@ -8,6 +8,7 @@
 #include <span>
 
 #include "core/file_util.h"
+#include "core/markup.h"
 #include "engine/image_listing.h"
 #include "engine/output_layout.h"
 #include "sink/csv_format.h"
@@ -17,21 +18,7 @@ namespace {
 
 using json = nlohmann::json;
 
-std::string Html(std::string_view s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += ch;
-    }
-  }
-  return out;
-}
+std::string Html(std::string_view s) { return EscapeMarkup(s); }
 
 double Number(const json& j, const char* key, double fallback = 0) {
   return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;

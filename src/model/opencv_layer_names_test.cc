@@ -13,11 +13,12 @@ OnnxGraphInfo Graph() {
   OnnxGraphInfo g;
   g.inputs = {{"x", {-1, 3, 8, 8}}};
   g.outputs = {{"out", {-1, 4}}};
-  g.nodes = {{"conv1", "Conv", {"x", "w"}, {"c1"}},
-             {"", "Relu", {"c1"}, {"r1"}},
-             {"split", "Split", {"r1"}, {"s0", "s1"}},
-             {"", "Shape", {"s0"}, {"shape"}},
-             {"fc", "Gemm", {"s0"}, {"out"}}};
+  // name, op_type, domain ("" = ai.onnx), inputs, outputs
+  g.nodes = {{"conv1", "Conv", "", {"x", "w"}, {"c1"}},
+             {"", "Relu", "", {"c1"}, {"r1"}},
+             {"split", "Split", "", {"r1"}, {"s0", "s1"}},
+             {"", "Shape", "", {"s0"}, {"shape"}},
+             {"fc", "Gemm", "", {"s0"}, {"out"}}};
   return g;
 }
 

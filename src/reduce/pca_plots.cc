@@ -1,5 +1,7 @@
 #include "reduce/pca_plots.h"
 
+#include "core/markup.h"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -20,25 +22,6 @@ constexpr size_t kSideLegendMax = 24;
 constexpr double kLegendRow = 18;
 // Average advance of a 12 px sans-serif character, generous so names are never clipped.
 constexpr double kCharWidth = 7.2;
-
-std::string XmlEscape(const std::string& s) {
-  std::string out;
-  out.reserve(s.size());
-  for (char ch : s) {
-    switch (ch) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\'': out += "&apos;"; break;
-      default:
-        // Control characters are not allowed in XML 1.0 text.
-        if (static_cast<unsigned char>(ch) < 0x20 && ch != '\t' && ch != '\n') out += ' ';
-        else out += ch;
-    }
-  }
-  return out;
-}
 
 // About `target` round tick values (1, 2 or 5 times a power of ten) in [lo, hi].
 std::vector<double> NiceTicks(double lo, double hi, int target) {
@@ -92,14 +75,14 @@ void Axes(std::string& svg, const Frame& f, const std::vector<double>& xticks, c
   }
   svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="13" text-anchor="middle">{}</text>)"
                      "\n",
-                     (px0 + px1) / 2, f.height - 15, XmlEscape(xlabel));
+                     (px0 + px1) / 2, f.height - 15, EscapeMarkup(xlabel));
   svg += fmt::format(
       R"svg(<text x="{:.1f}" y="{:.1f}" font-size="13" text-anchor="middle" transform="rotate(-90 {:.1f} {:.1f})">{}</text>)svg"
       "\n",
-      18.0, (py0 + py1) / 2, 18.0, (py0 + py1) / 2, XmlEscape(ylabel));
+      18.0, (py0 + py1) / 2, 18.0, (py0 + py1) / 2, EscapeMarkup(ylabel));
   svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="15" text-anchor="middle">{}</text>)"
                      "\n",
-                     (px0 + px1) / 2, 24.0, XmlEscape(title));
+                     (px0 + px1) / 2, 24.0, EscapeMarkup(title));
 }
 
 double TextWidth(const std::string& s) {
@@ -288,7 +271,7 @@ Result<std::string> ScatterSvg(const std::vector<float>& pc1, const std::vector<
     svg += fmt::format(R"(<circle cx="{:.1f}" cy="{:.1f}" r="5" fill="{}"/>)", lx + 5, ly, fill);
     svg += fmt::format(R"(<text x="{:.1f}" y="{:.1f}" font-size="12">{}</text>)"
                        "\n",
-                       lx + 16, ly + 4, XmlEscape(label));
+                       lx + 16, ly + 4, EscapeMarkup(label));
     ++entry;
   }
   svg += "</svg>\n";

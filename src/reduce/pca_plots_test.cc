@@ -35,7 +35,7 @@ TEST(PcaPlots, ScatterColoursByLabelWithEscapedLegend) {
   auto svg = ScatterSvg(pc1, pc2, labels);
   ASSERT_TRUE(svg.ok());
   EXPECT_NE(svg->find(">apple<"), std::string::npos);
-  EXPECT_NE(svg->find(">b&lt;&amp;&gt;&quot;&apos;<"), std::string::npos);
+  EXPECT_NE(svg->find(">b&lt;&amp;&gt;&quot;&#39;<"), std::string::npos);
   EXPECT_NE(svg->find(">cherry<"), std::string::npos);
   EXPECT_NE(svg->find(">PC1<"), std::string::npos);
   EXPECT_NE(svg->find(">PC2<"), std::string::npos);

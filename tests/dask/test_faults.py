@@ -44,7 +44,7 @@ def wait_idle(timeout=120):
 
 
 try:
-    items, _ = verger.list_images(verger.open_store(TRAINING), LIMIT)
+    items, _ = vc.list_images(vc.open_store(TRAINING), LIMIT)
     keys = [i[0] for i in items]
     run_local("--input", TRAINING, "--output", local, "--limit", LIMIT, "--partition-size", PART, "--threads", "2",
               "--components", "8", "--format", "csv", "--progress", "none", "--overwrite")

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 import verger
+from verger import _cluster as vc
 from conftest import TRAINING
 
 VERGER_BIN = os.environ.get("VERGER_BIN", "")
@@ -103,7 +104,7 @@ def test_cli_extractor_and_featurizer_pick_the_same_backend(models, kind, tmp_ou
     assert m["batch"] == {"opencv": 1, "torch": 32}[ran]
     assert f"backend {m['backend_reason']}, batch {m['batch']}" in p.stderr
 
-    ex = verger.Extractor(model=model, threads=2)
+    ex = vc.Extractor(model=model, threads=2)
     assert (json.loads(ex.spec_json)["backend"], ex.backend_choice, ex.batch, ex.spec_hash) == \
         (ran, m["backend_reason"], m["batch"], m["model_sha256"])
     f = verger.Featurizer(model, threads=2)
