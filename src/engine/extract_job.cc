@@ -57,9 +57,13 @@ Status RemoveUnreferenced(ObjectStore& out, const json& partitions) {
 }
 
 json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
-  // Per-partition error lists live in the markers and errors.csv; the
-  // manifest keeps counts.
-  for (auto& p : partitions) p.erase("errors");
+  // Per-partition error lists and per-image inputs live in the markers (and
+  // errors.csv); the manifest keeps counts, so its size grows with the
+  // partitions, not the images.
+  for (auto& p : partitions) {
+    p.erase("errors");
+    p.erase("inputs");
+  }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return json{
       {"verger_version", kVergerVersion},
@@ -129,48 +133,66 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   VERGER_ASSIGN_OR_RETURN(auto extractor, Extractor::Create(ExtractorConfigFrom(o)));
 
   VERGER_ASSIGN_OR_RETURN(auto input, OpenObjectStore(o.input, o.store));
-  VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListImages(*input, o.limit));
-  if (listing.images.empty())
+  // The image list is never held whole (memory stays flat at millions of
+  // images): a first pass counts it for progress and so that an input
+  // without images is refused before the output is touched; the second
+  // streams it in key order and partitions are cut and processed as it goes.
+  const auto list_started = std::chrono::steady_clock::now();
+  int64_t expected = 0;
+  std::vector<ListingProblem> ignored;
+  VERGER_RETURN_IF_ERROR(ListImagesEach(
+      *input, o.limit,
+      [&](ImageItem&&) {
+        ++expected;
+        return Status::OK();
+      },
+      &ignored));
+  ignored.clear();
+  if (expected == 0)
     return Status::InvalidArgument(input->uri() + ": no .jpg, .jpeg or .png images found (label = parent folder)");
+  double list_s = SecondsSince(list_started);  // the listing stage, completed below
 
   StoreOptions out_options = o.store;
   out_options.create = true;
   VERGER_ASSIGN_OR_RETURN(auto output, OpenObjectStore(o.output, out_options));
   std::map<std::string, uint64_t> existing;
   std::unique_ptr<RowReuse> reuse;
+  bool reuse_loaded = false;
   if (o.resume) {
     // The old manifest no longer describes what is there once we start.
     VERGER_RETURN_IF_ERROR(output->Delete(kManifestKey));
     VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output));
     VERGER_ASSIGN_OR_RETURN(existing, ObjectSizes(*output));
-    // Read before any partition is rewritten: the markers say which rows
-    // of unchanged images an earlier run left, and where.
-    VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
   } else {
     VERGER_RETURN_IF_ERROR(PrepareOutput(*output, o.overwrite));
   }
 
-  const int64_t n = static_cast<int64_t>(listing.images.size());
-  const auto plan = PlanPartitions(n, o.partition_size);
   std::vector<ImageError> errors;
-  for (const auto& p : listing.problems) errors.push_back({p.key, p.reason});
-
   ExtractSummary summary;
-  summary.listed = n;
-  summary.partitions = static_cast<int64_t>(plan.size());
   summary.feature_dim = extractor->feature_dim();
   summary.model_hash = extractor->spec_hash();
   summary.output_uri = output->uri();
 
   json partitions_json = json::array();
   int64_t processed_ok = 0;
-  Progress progress("extract", n, o.progress);
-  for (const auto& part : plan) {
-    std::vector<ImageItem> items(listing.images.begin() + part.begin, listing.images.begin() + part.end);
+  Progress progress("extract", expected, o.progress);
+  std::vector<ImageItem> items;
+  int64_t next_index = 0;
+  double partitions_s = 0;  // streamed-pass time spent in partitions, not listing
+  auto process = [&]() -> Status {
+    const int64_t index = next_index++;
+    ++summary.partitions;
     json marker;
     bool reused = false;
     if (o.resume) {
-      VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, part.index, &marker));
+      VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, index, &marker));
+      // Read before the first partition is rewritten: the markers say which
+      // rows of unchanged images an earlier run left, and where. Not read at
+      // all when every partition is complete.
+      if (!reused && !reuse_loaded) {
+        reuse_loaded = true;
+        VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
+      }
     }
     int64_t ok = 0, failed = 0;
     if (reused) {
@@ -182,8 +204,10 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       progress.Advance(ok, failed);
     } else {
       const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - static_cast<int64_t>(errors.size()));
-      VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor->RunPartition(*input, *output, items, part.index, &progress, budget,
+      const auto run_started = std::chrono::steady_clock::now();
+      VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor->RunPartition(*input, *output, items, index, &progress, budget,
                                                                            reuse.get()));
+      partitions_s += SecondsSince(run_started);
       ok = r.ok;
       summary.images_reused += r.reused;
       summary.images_computed += r.ok - r.reused;
@@ -193,16 +217,47 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
       marker = std::move(r.marker);
     }
+    items.clear();
     summary.ok += ok;
     summary.failed += failed;
     if (o.max_errors >= 0 && static_cast<int64_t>(errors.size()) > o.max_errors) {
       summary.max_errors_exceeded = true;
-      break;
+      return Status(StatusCode::kCancelled, "--max-errors exceeded");
     }
+    // The per-image inputs stay in the marker only: kept here (and in the
+    // manifest) they would grow with the collection.
+    marker.erase("inputs");
     partitions_json.push_back(std::move(marker));
-  }
+    return Status::OK();
+  };
+  std::vector<ListingProblem> problems;
+  const auto stream_started = std::chrono::steady_clock::now();
+  Status listed = ListImagesEach(
+      *input, o.limit,
+      [&](ImageItem&& item) -> Status {
+        ++summary.listed;
+        items.push_back(std::move(item));
+        if (static_cast<int64_t>(items.size()) < o.partition_size) return Status::OK();
+        return process();
+      },
+      &problems);
+  if (listed.ok() && !items.empty()) listed = process();
+  if (!summary.max_errors_exceeded) VERGER_RETURN_IF_ERROR(listed);
   progress.Finish();
-
+  // Listing problems first, as a full listing reports them (sorted).
+  std::sort(problems.begin(), problems.end(), [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  std::vector<ImageError> listing_errors;
+  for (const auto& p : problems) listing_errors.push_back({p.key, p.reason});
+  errors.insert(errors.begin(), listing_errors.begin(), listing_errors.end());
+  // Listing time: the counting pass, and what the streamed pass did not
+  // spend computing partitions (listing, cutting, --resume checks).
+  list_s += SecondsSince(stream_started) - partitions_s;
+  summary.stages.list = list_s;
+  if (summary.max_errors_exceeded) {  // counts as the whole listing would have given them
+    summary.listed = std::max(summary.listed, expected);
+    summary.partitions = (summary.listed + o.partition_size - 1) / o.partition_size;
+  }
+  const int64_t n = summary.listed;
   VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output, errors));
   summary.wall_s = SecondsSince(t0);
   // Speed counts the images this run computed, not partitions it reused.
@@ -223,7 +278,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.listed = n;
   info.ok = summary.ok;
   info.failed = summary.failed;
-  info.listing_problems = static_cast<int64_t>(listing.problems.size());
+  info.listing_problems = static_cast<int64_t>(problems.size());
   info.partitions_reused = summary.partitions_reused;
   info.images_reused = summary.images_reused;
   info.images_computed = summary.images_computed;

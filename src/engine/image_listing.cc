@@ -28,21 +28,42 @@ std::string RootLabel(std::string_view uri) {
   return slash == std::string::npos ? u : u.substr(slash + 1);
 }
 
-Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit) {
-  VERGER_ASSIGN_OR_RETURN(Listing listing, store.List("", &IsImageKey));
-  ImageListing out;
-  out.problems = std::move(listing.problems);
+Status ListImagesEach(const ObjectStore& store, int64_t limit, const std::function<Status(ImageItem&&)>& visit,
+                      std::vector<ListingProblem>* problems) {
   const std::string root_label = RootLabel(store.uri());
-  for (auto& obj : listing.objects) {
-    if (limit > 0 && static_cast<int64_t>(out.images.size()) >= limit) break;
-    ImageItem item;
-    item.label = LabelForKey(obj.key, root_label);
-    item.key = std::move(obj.key);
-    item.size = obj.size;
-    item.mtime_ns = obj.mtime_ns;
-    item.etag = std::move(obj.etag);
-    out.images.push_back(std::move(item));
-  }
+  int64_t seen = 0;
+  bool limit_reached = false;
+  Status s = store.ListEach(
+      "", &IsImageKey,
+      [&](ObjectInfo&& obj) -> Status {
+        if (limit > 0 && seen >= limit) {
+          limit_reached = true;
+          return Status(StatusCode::kCancelled, "limit reached");
+        }
+        ++seen;
+        ImageItem item;
+        item.label = LabelForKey(obj.key, root_label);
+        item.key = std::move(obj.key);
+        item.size = obj.size;
+        item.mtime_ns = obj.mtime_ns;
+        item.etag = std::move(obj.etag);
+        return visit(std::move(item));
+      },
+      problems);
+  return limit_reached ? Status::OK() : s;
+}
+
+Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit) {
+  ImageListing out;
+  VERGER_RETURN_IF_ERROR(ListImagesEach(
+      store, limit,
+      [&](ImageItem&& item) {
+        out.images.push_back(std::move(item));
+        return Status::OK();
+      },
+      &out.problems));
+  std::sort(out.problems.begin(), out.problems.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
   return out;
 }
 
