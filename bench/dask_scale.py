@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scale_data  # noqa: E402
-from scale import cpu_description  # noqa: E402
+from scale import built, cpu_description  # noqa: E402
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
@@ -108,9 +108,7 @@ def main():
     ap.add_argument("--json")
     args = ap.parse_args()
     build = os.path.abspath(args.build)
-    verger = os.path.join(build, "bin", "verger")
-    if not os.path.exists(verger):
-        sys.exit(f"dask_scale.py: {verger} not found: build first")
+    verger = built(build, "verger")
     sys.path.insert(0, os.path.join(build, "python"))
     env = dict(os.environ, PYTHONPATH=os.path.join(build, "python"), OMP_NUM_THREADS="1")
     n = args.partitions * args.partition_size

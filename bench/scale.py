@@ -77,11 +77,19 @@ def cpu_description():
     return {"model": model, "vcpus": os.cpu_count(), "flags": wanted}
 
 
+def built(build, name):
+    """Path of a binary of the build tree (bin/, or the folder CMake builds it in), or exits."""
+    for sub in ("bin", "src/cli", "bench", "src/io"):
+        path = os.path.join(build, sub, name)
+        if os.path.exists(path):
+            return path
+    sys.exit(f"{os.path.basename(sys.argv[0])}: {name} not found in {build}: build it first "
+             f"(cmake --build {build} --target {name})")
+
+
 def decode_only_rate(build, shared, reps):
     """Median images/s of image_bench's JPEG decode of the pool photos, one core."""
-    binary = os.path.join(build, "bin", "image_bench")
-    if not os.path.exists(binary):
-        binary = os.path.join(build, "bench", "image_bench")
+    binary = built(build, "image_bench")
     r = subprocess.run([binary, "--benchmark_filter=^BM_Fruits_DecodeOnly$", f"--benchmark_repetitions={reps}",
                         "--benchmark_format=json"], capture_output=True, text=True,
                        env=dict(os.environ, VERGER_SHARED_DIR=shared))
@@ -172,9 +180,7 @@ def main():
     ap.add_argument("--max-rss-ratio", type=float,
                     help="fail unless peak RSS of every size <= this x that of the smallest size")
     args = ap.parse_args()
-    verger = os.path.join(args.build, "bin", "verger")
-    if not os.path.exists(verger):
-        sys.exit(f"scale.py: {verger} not found: build first (cmake --build {args.build})")
+    verger = built(args.build, "verger")
     sizes = sorted(int(s) for s in args.sizes.split(","))
     os.makedirs(args.work, exist_ok=True)
     pool = scale_data.make_pool(args.shared, args.work)

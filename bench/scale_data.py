@@ -86,7 +86,7 @@ def make_model(folder):
     rng = np.random.default_rng(0)
     weight = numpy_helper.from_array(rng.standard_normal((FEATURE_DIM, 3, 1, 1)).astype(np.float32), "w")
     graph = helper.make_graph(
-        [helper.make_node("Conv", ["input", "w"], ["conv"]),
+        [helper.make_node("Conv", ["input", "w"], ["conv"], kernel_shape=[1, 1]),
          helper.make_node("GlobalAveragePool", ["conv"], ["features"])],
         "trivial",
         [helper.make_tensor_value_info("input", TensorProto.FLOAT, ["N", 3, INPUT_SIDE, INPUT_SIDE])],
