@@ -222,7 +222,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     summary.failed += failed;
     if (o.max_errors >= 0 && static_cast<int64_t>(errors.size()) > o.max_errors) {
       summary.max_errors_exceeded = true;
-      return Status(StatusCode::kCancelled, "--max-errors exceeded");
+      return Status::Cancelled("--max-errors exceeded");
     }
     // The per-image inputs stay in the marker only: kept here (and in the
     // manifest) they would grow with the collection.

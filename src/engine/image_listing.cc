@@ -38,7 +38,7 @@ Status ListImagesEach(const ObjectStore& store, int64_t limit, const std::functi
       [&](ObjectInfo&& obj) -> Status {
         if (limit > 0 && seen >= limit) {
           limit_reached = true;
-          return Status(StatusCode::kCancelled, "limit reached");
+          return Status::Cancelled("limit reached");
         }
         ++seen;
         ImageItem item;
