@@ -62,6 +62,11 @@ def summary_counts(stderr):
     return {"listed": listed, "ok": ok, "computed": computed, "reused": reused, "failed": failed}
 
 
+def read_manifest(out):
+    with open(os.path.join(out, "manifest.json")) as f:
+        return json.load(f)
+
+
 def tree_bytes(path):
     total = 0
     for d, _, files in os.walk(path):
@@ -112,10 +117,10 @@ def measure_size(args, verger, spec, pool, n):
         shutil.rmtree(out, ignore_errors=True)
         wall, rss, err = run_measured(base)
         counts = summary_counts(err)
-        with open(os.path.join(out, "manifest.json")) as f:
-            manifest = json.load(f)
+        manifest = read_manifest(out)
         fulls.append({"wall_s": wall, "rss_mib": rss, "counts": counts,
                       "list_s": manifest.get("stage_seconds", {}).get("list"),
+                      "stage_seconds": manifest.get("stage_seconds"),
                       "markers_bytes": tree_bytes(os.path.join(out, "_partitions")),
                       "manifest_bytes": os.path.getsize(os.path.join(out, "manifest.json"))})
         print(f"scale: N={n:,} full run {wall:.1f} s, peak RSS {rss:.0f} MiB", file=sys.stderr)
@@ -130,7 +135,8 @@ def measure_size(args, verger, spec, pool, n):
         finally:
             for p in added:
                 os.unlink(p)
-        grown.append({"wall_s": wall, "rss_mib": rss, "counts": summary_counts(err), "added": len(added)})
+        grown.append({"wall_s": wall, "rss_mib": rss, "counts": summary_counts(err), "added": len(added),
+                      "stage_seconds": read_manifest(out).get("stage_seconds")})
         print(f"scale: N={n:,} +1% --resume {wall:.1f} s, computed {grown[-1]['counts']['computed']}", file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
 
