@@ -42,7 +42,8 @@ SUMMARY = re.compile(r"verger: (\d+) images: (\d+) ok \((\d+) computed, (\d+) re
 
 
 def run_measured(cmd):
-    """Runs `cmd`; returns (wall seconds, peak RSS in MiB, stderr). Exits on failure."""
+    """Runs `cmd`; returns (wall seconds, CPU seconds (user + system: less sensitive to a busy machine
+    than wall time), peak RSS in MiB, stderr). Exits on failure."""
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     err = p.stderr.read()
@@ -51,7 +52,7 @@ def run_measured(cmd):
     p.returncode = os.waitstatus_to_exitcode(status)
     if p.returncode != 0:
         sys.exit(f"scale.py: {' '.join(cmd)} exited {p.returncode}:\n{err[-3000:]}")
-    return wall, usage.ru_maxrss / 1024.0, err
+    return wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024.0, err
 
 
 def summary_counts(stderr):
@@ -115,10 +116,10 @@ def measure_size(args, verger, spec, pool, n):
     fulls, nochange, grown = [], [], []
     for _ in range(args.reps):
         shutil.rmtree(out, ignore_errors=True)
-        wall, rss, err = run_measured(base)
+        wall, cpu, rss, err = run_measured(base)
         counts = summary_counts(err)
         manifest = read_manifest(out)
-        fulls.append({"wall_s": wall, "rss_mib": rss, "counts": counts,
+        fulls.append({"wall_s": wall, "cpu_s": cpu, "rss_mib": rss, "counts": counts,
                       "list_s": manifest.get("stage_seconds", {}).get("list"),
                       "stage_seconds": manifest.get("stage_seconds"),
                       "markers_bytes": tree_bytes(os.path.join(out, "_partitions")),
@@ -126,16 +127,17 @@ def measure_size(args, verger, spec, pool, n):
         print(f"scale: N={n:,} full run {wall:.1f} s, peak RSS {rss:.0f} MiB", file=sys.stderr)
         if args.memory_only:
             continue
-        wall, rss, err = run_measured(base + ["--resume"])
-        nochange.append({"wall_s": wall, "rss_mib": rss, "counts": summary_counts(err)})
+        wall, cpu, rss, err = run_measured(base + ["--resume"])
+        nochange.append({"wall_s": wall, "cpu_s": cpu, "rss_mib": rss, "counts": summary_counts(err)})
         print(f"scale: N={n:,} no-change --resume {wall:.1f} s", file=sys.stderr)
         added = scale_data.add_new_images(pool, folder, n, max(1, n // 100))
         try:
-            wall, rss, err = run_measured(base + ["--resume"])
+            wall, cpu, rss, err = run_measured(base + ["--resume"])
         finally:
             for p in added:
                 os.unlink(p)
-        grown.append({"wall_s": wall, "rss_mib": rss, "counts": summary_counts(err), "added": len(added),
+        grown.append({"wall_s": wall, "cpu_s": cpu, "rss_mib": rss, "counts": summary_counts(err),
+                      "added": len(added),
                       "stage_seconds": read_manifest(out).get("stage_seconds")})
         print(f"scale: N={n:,} +1% --resume {wall:.1f} s, computed {grown[-1]['counts']['computed']}", file=sys.stderr)
     shutil.rmtree(out, ignore_errors=True)
@@ -148,6 +150,8 @@ def measure_size(args, verger, spec, pool, n):
             "full_s": med(fulls, "wall_s"), "rss_mib": med(fulls, "rss_mib"), "list_s": med(fulls, "list_s"),
             "markers_bytes": med(fulls, "markers_bytes"), "manifest_bytes": med(fulls, "manifest_bytes"),
             "no_change_s": med(nochange, "wall_s"), "grown_s": med(grown, "wall_s"),
+            "full_cpu_s": med(fulls, "cpu_s"), "no_change_cpu_s": med(nochange, "cpu_s"),
+            "grown_cpu_s": med(grown, "cpu_s"),
             "grown_computed": [g["counts"]["computed"] for g in grown], "added": [g["added"] for g in grown],
             "resume_rss_mib": max([r["rss_mib"] for r in nochange + grown], default=None)}
 
@@ -157,17 +161,20 @@ def pct(part, whole):
 
 
 def table(results, decode_rate, threads):
-    lines = ["| images | list + plan s | full run s | e2e img/s | e2e / decode-only | peak RSS MiB | markers MiB "
-             "| manifest KiB | no-change --resume s (of full) | +1% --resume s (of full) | computed in +1% run |",
+    lines = ["| images | list + plan s | full run s (CPU s) | e2e img/s | e2e / decode-only | peak RSS MiB "
+             "| markers MiB | manifest KiB | no-change --resume s (of full; CPU s) "
+             "| +1% --resume s (of full; CPU s) | computed in +1% run |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in results:
         e2e = r["n"] / r["full_s"]
         fmt = lambda v, f: (f.format(v) if v is not None else "-")  # noqa: E731
         lines.append(
-            f"| {r['n']:,} | {fmt(r['list_s'], '{:.2f}')} | {r['full_s']:.1f} | {e2e:,.0f} | "
+            f"| {r['n']:,} | {fmt(r['list_s'], '{:.2f}')} | {r['full_s']:.1f} ({fmt(r['full_cpu_s'], '{:.1f}')}) | "
+            f"{e2e:,.0f} | "
             f"{e2e / (decode_rate * threads):.2f} | {r['rss_mib']:.0f} | {r['markers_bytes'] / 2**20:.2f} | "
-            f"{r['manifest_bytes'] / 1024:.0f} | {fmt(r['no_change_s'], '{:.1f}')} ({pct(r['no_change_s'], r['full_s'])}) | "
-            f"{fmt(r['grown_s'], '{:.1f}')} ({pct(r['grown_s'], r['full_s'])}) | "
+            f"{r['manifest_bytes'] / 1024:.0f} | {fmt(r['no_change_s'], '{:.1f}')} ({pct(r['no_change_s'], r['full_s'])}; "
+            f"{fmt(r['no_change_cpu_s'], '{:.1f}')}) | "
+            f"{fmt(r['grown_s'], '{:.1f}')} ({pct(r['grown_s'], r['full_s'])}; {fmt(r['grown_cpu_s'], '{:.1f}')}) | "
             f"{'/'.join(str(c) for c in r['grown_computed']) or '-'} of {'/'.join(str(a) for a in r['added']) or '-'} new |")
     return "\n".join(lines)
 
