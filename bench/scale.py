@@ -111,7 +111,7 @@ def measure_size(args, verger, spec, pool, n):
     scale_data.make_collection(pool, folder, n)
     print(f"scale: {n:,} images ready in {folder} ({time.monotonic() - t0:.0f} s)", file=sys.stderr)
     out = os.path.join(args.work, f"out-{n}")
-    base = [verger, "extract", "--input", folder, "--output", out, "--model", spec, "--format", "parquet",
+    base = [verger, "extract", "--input", folder, "--output", out, "--model", spec, "--format", args.format,
             "--partition-size", str(args.partition_size), "--batch", "64", "--progress", "none"]
     fulls, nochange, grown = [], [], []
     for _ in range(args.reps):
@@ -186,6 +186,7 @@ def main():
     ap.add_argument("--sizes", default="10000,100000,1000000", help="comma-separated image counts")
     ap.add_argument("--reps", type=int, default=1, help="runs of each measurement (medians are reported)")
     ap.add_argument("--partition-size", type=int, default=1000)
+    ap.add_argument("--format", default="parquet", help="output table format (parquet, csv, npy)")
     ap.add_argument("--work", default="/tmp/verger-scale", help="collections, model and outputs (kept for reuse)")
     ap.add_argument("--out", help="write the Markdown table here")
     ap.add_argument("--json", help="write every figure here")
@@ -211,7 +212,7 @@ def main():
             json.dump(report, f, indent=1)
     cpu = report["cpu"]
     text = (f"Measured {started} on {cpu['model']} ({cpu['vcpus']} vCPU; flags: {' '.join(cpu['flags']) or 'none'}), "
-            f"verger --threads {threads}, load average {load_before:.1f} before, {load_after:.1f} after, "
+            f"--format {args.format}, verger --threads {threads}, load average {load_before:.1f} before, {load_after:.1f} after, "
             f"medians of {args.reps} run(s).\n")
     if decode_rate is not None:
         text += (f"Decode-only baseline (bench/image_bench BM_Fruits_DecodeOnly, same photos, 1 core): "
