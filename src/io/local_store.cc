@@ -67,17 +67,22 @@ Status LocalObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::s
   auto slash = pfx.rfind('/');
   if (slash != std::string::npos) start = root_ / pfx.substr(0, slash);
   if (!fs::exists(start, ec)) return Status::OK();
-  return WalkSorted(start, pfx, accept, visit, problems, /*top=*/true);
+  const std::string start_key = slash == std::string::npos ? std::string() : pfx.substr(0, slash);
+  return WalkSorted(start, start_key, pfx, accept, visit, problems, /*top=*/true);
 }
 
 // Depth first, one folder's entries in memory at a time. Entries are visited
 // in the order of their name with '/' appended to folders, which is exactly
 // bytewise order of the full keys ("a.jpg" < "a/x.jpg" as '.' < '/').
-Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& pfx, bool (*accept)(std::string_view),
-                                    const ObjectVisitor& visit, std::vector<ListingProblem>* problems, bool top) const {
+// Keys are built from the folder's key and the entry name (no path arithmetic), and each entry is
+// stat'ed once: listing a million files is dominated by those system calls.
+Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& dir_key, const std::string& pfx,
+                                    bool (*accept)(std::string_view), const ObjectVisitor& visit,
+                                    std::vector<ListingProblem>* problems, bool top) const {
   struct Entry {
     std::string order;  // name, plus '/' for folders
     fs::path path;      // empty for objects
+    std::string key;    // folders' key
     ObjectInfo object;
   };
   std::vector<Entry> entries;
@@ -97,15 +102,16 @@ Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& pfx,
     const fs::path& p = it->path();
     std::string name = p.filename().string();
     if (!name.empty() && name[0] == '.') continue;  // hidden files and our own temporaries
-    std::string key = RelativeKey(root_, p);
+    std::string key = dir_key.empty() ? name : dir_key + '/' + name;
     if (!pfx.empty() && key.compare(0, pfx.size(), pfx) != 0) continue;
-    std::error_code sec;
-    auto status = it->status(sec);
-    if (sec) {
-      if (accept == nullptr || accept(key)) problems->push_back({key, "cannot stat: " + sec.message()});
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {  // follows symlinks, as the walk does
+      const int err = errno;
+      if (accept == nullptr || accept(key)) problems->push_back({key, "cannot stat: " + ErrnoMessage(err)});
       continue;
     }
-    if (fs::is_directory(status)) {
+    std::error_code sec;
+    if (S_ISDIR(st.st_mode)) {
       // A folder whose name looks like an object we want is reported, and
       // still walked (it may hold images).
       if (accept != nullptr && accept(key)) problems->push_back({key, "is a directory, not a file"});
@@ -123,29 +129,26 @@ Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& pfx,
           continue;
         }
       }
-      entries.push_back({name + '/', p, {}});
+      entries.push_back({name + '/', p, std::move(key), {}});
       continue;
     }
     if (accept != nullptr && !accept(key)) continue;
-    if (!fs::is_regular_file(status)) {
+    if (!S_ISREG(st.st_mode)) {
       problems->push_back({key, "not a regular file"});
       continue;
     }
     ObjectInfo info;
     info.key = std::move(key);
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0) {
-      info.size = static_cast<uint64_t>(st.st_size);
-      info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-    }
-    entries.push_back({std::move(name), {}, std::move(info)});
+    info.size = static_cast<uint64_t>(st.st_size);
+    info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    entries.push_back({std::move(name), {}, {}, std::move(info)});
   }
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.order < b.order; });
   for (auto& e : entries) {
     if (e.path.empty()) {
       VERGER_RETURN_IF_ERROR(visit(std::move(e.object)));
     } else {
-      VERGER_RETURN_IF_ERROR(WalkSorted(e.path, pfx, accept, visit, problems, /*top=*/false));
+      VERGER_RETURN_IF_ERROR(WalkSorted(e.path, e.key, pfx, accept, visit, problems, /*top=*/false));
     }
   }
   return Status::OK();

@@ -25,8 +25,9 @@ class LocalObjectStore final : public ObjectStore {
   const std::filesystem::path& root() const { return root_; }
 
  private:
-  Status WalkSorted(const std::filesystem::path& dir, const std::string& pfx, bool (*accept)(std::string_view),
-                    const ObjectVisitor& visit, std::vector<ListingProblem>* problems, bool top) const;
+  Status WalkSorted(const std::filesystem::path& dir, const std::string& dir_key, const std::string& pfx,
+                    bool (*accept)(std::string_view), const ObjectVisitor& visit,
+                    std::vector<ListingProblem>* problems, bool top) const;
   std::filesystem::path root_;
 };
 
