@@ -20,7 +20,7 @@ try:
     p, t_dask = run_dask(*common, "--output", dask_out, "--threads", "1", "--overwrite",
                          "--scheduler", cluster.address)
     same_output(local, dask_out)
-    items, _ = verger.list_images(verger.open_store(TRAINING), 0)
+    items, _ = vc.list_images(vc.open_store(TRAINING), 0)
     every_row_once(dask_out, "features", "npy", [i[0] for i in items])
     every_row_once(dask_out, "reduced", "npy", [i[0] for i in items])
     m = manifest(dask_out)

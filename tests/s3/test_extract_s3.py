@@ -27,6 +27,8 @@ def files(root):
     out = {}
     for d, _, names in os.walk(root):
         for n in names:
+            if d == root and n == ".verger.lock":
+                continue  # the local output lock stays (emptied); S3 deletes its lease
             p = os.path.join(d, n)
             with open(p, "rb") as f:
                 out[os.path.relpath(p, root)] = f.read()
