@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <ctime>
+#include <optional>
 #include <set>
 #include <thread>
 
@@ -39,6 +40,10 @@ Status StoppedJob(const Status& cause, size_t complete, size_t total, const Obje
                              "store is back");
 }
 
+Status NoImagesFound(const ObjectStore& input) {
+  return Status::InvalidArgument(input.uri() + ": no .jpg, .jpeg or .png images found (label = parent folder)");
+}
+
 std::string Iso8601Now() {
   std::time_t t = std::time(nullptr);
   char buf[32];
@@ -69,10 +74,14 @@ Status RemoveUnreferenced(ObjectStore& out, const json& partitions) {
 }
 
 json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
-  // Per-partition error lists live in the markers and errors.csv; the
-  // manifest keeps counts.
+  // Per-partition error lists and per-image inputs live in the markers (and
+  // errors.csv); the manifest keeps counts, so its size grows with the
+  // partitions, not the images.
   json counts = CountByLabelAndReason(partitions, info.listing_errors, RootLabel(info.input_uri));
-  for (auto& p : partitions) p.erase("errors");
+  for (auto& p : partitions) {
+    p.erase("errors");
+    p.erase("inputs");
+  }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   return json{
       {"verger_version", kVergerVersion},
@@ -139,12 +148,20 @@ ExtractorConfig ExtractorConfigFrom(const ExtractOptions& o) {
   return c;
 }
 
-Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOptions& o) {
+namespace {
+
+Status CheckListingOptions(const ExtractOptions& o) {
   if (o.limit < 0) return Status::InvalidArgument("--limit must be >= 0 (0 = no limit)");
   if (o.sample < 0) return Status::InvalidArgument("--sample must be >= 0 (0 = every image)");
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOptions& o) {
+  VERGER_RETURN_IF_ERROR(CheckListingOptions(o));
   VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListImages(input, o.limit));
-  if (listing.images.empty())
-    return Status::InvalidArgument(input.uri() + ": no .jpg, .jpeg or .png images found (label = parent folder)");
+  if (listing.images.empty()) return NoImagesFound(input);
   if (o.sample > 0) listing.images = SampleByLabel(listing.images, o.sample, o.seed);
   return listing;
 }
@@ -152,11 +169,37 @@ Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOption
 Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   if (o.partition_size < 1) return Status::InvalidArgument("--partition-size must be at least 1");
+  VERGER_RETURN_IF_ERROR(CheckListingOptions(o));
   if (o.resume && o.overwrite) return Status::InvalidArgument("give --resume or --overwrite, not both");
   VERGER_ASSIGN_OR_RETURN(auto extractor, Extractor::Create(ExtractorConfigFrom(o)));
 
   VERGER_ASSIGN_OR_RETURN(auto input, OpenObjectStore(o.input, o.store));
-  VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListJobImages(*input, o));
+  const auto list_started = std::chrono::steady_clock::now();
+  int64_t expected = 0;
+  // --sample draws from every key (stratified by label), so then the list is
+  // held whole (ListJobImages) and partitions are cut from it.
+  std::optional<ImageListing> sampled;
+  if (o.sample > 0) {
+    VERGER_ASSIGN_OR_RETURN(sampled, ListJobImages(*input, o));
+    expected = static_cast<int64_t>(sampled->images.size());
+  } else {
+    // Otherwise the image list is never held whole (memory stays flat at
+    // millions of images): a first pass counts it for progress and so that
+    // an input without images is refused before the output is touched; the
+    // second streams it in key order and partitions are cut and processed
+    // as it goes.
+    std::vector<ListingProblem> ignored;
+    VERGER_RETURN_IF_ERROR(ListImagesEach(
+        *input, o.limit,
+        [&](ImageItem&&) {
+          ++expected;
+          return Status::OK();
+        },
+        &ignored));
+    if (expected == 0) return NoImagesFound(*input);
+  }
+  const int64_t planned_partitions = (expected + o.partition_size - 1) / o.partition_size;
+  double list_s = SecondsSince(list_started);  // the listing stage, completed below
 
   StoreOptions out_options = o.store;
   out_options.create = true;
@@ -164,6 +207,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*output, o.write_pca_stats ? "run" : "extract"));
   std::map<std::string, uint64_t> existing;
   std::unique_ptr<RowReuse> reuse;
+  bool reuse_loaded = false;
   if (o.resume) {
     {
       VERGER_ASSIGN_OR_RETURN(Listing present, output->List(""));
@@ -174,21 +218,12 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     VERGER_RETURN_IF_ERROR(output->Delete(kRunStateKey));
     VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output));
     VERGER_ASSIGN_OR_RETURN(existing, ObjectSizes(*output));
-    // Read before any partition is rewritten: the markers say which rows
-    // of unchanged images an earlier run left, and where.
-    VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
   } else {
     VERGER_RETURN_IF_ERROR(PrepareOutput(*output, o.overwrite));
   }
 
-  const int64_t n = static_cast<int64_t>(listing.images.size());
-  const auto plan = PlanPartitions(n, o.partition_size);
   std::vector<ImageError> errors;
-  for (const auto& p : listing.problems) errors.push_back({p.key, p.reason});
-
   ExtractSummary summary;
-  summary.listed = n;
-  summary.partitions = static_cast<int64_t>(plan.size());
   summary.feature_dim = extractor->feature_dim();
   summary.model_hash = extractor->spec_hash();
   summary.output_uri = output->uri();
@@ -199,25 +234,40 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   json partitions_json = json::array();
   json timeline = json::array();  // when each computed partition ran, for images/s over time (verger report)
   int64_t processed_ok = 0;
-  Progress progress("extract", n, o.progress);
+  Progress progress("extract", expected, o.progress);
   // Ctrl-C: finished partitions stay (markers), no manifest; --resume continues.
   auto interrupted = [&] {
     progress.Finish();
-    return InterruptedStatus(static_cast<int64_t>(partitions_json.size()), summary.partitions);
+    return InterruptedStatus(static_cast<int64_t>(partitions_json.size()), planned_partitions);
   };
-  for (const auto& part : plan) {
+  std::vector<ImageItem> items;
+  int64_t next_index = 0;
+  double partitions_s = 0;  // streamed-pass time spent in partitions, not listing
+  std::vector<ListingProblem> problems;
+  // Listing problems count against --max-errors like failed images (those
+  // the listing has met so far when streaming).
+  auto failures_so_far = [&] { return static_cast<int64_t>(errors.size() + problems.size()); };
+  auto process = [&]() -> Status {
     if (InterruptRequested()) return interrupted();
-    std::vector<ImageItem> items(listing.images.begin() + part.begin, listing.images.begin() + part.end);
+    const int64_t index = next_index++;
+    ++summary.partitions;
     json marker;
     bool reused = false;
     std::set<std::string> retrying;  // images that failed in the earlier run of a complete partition
     if (o.resume) {
-      VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, part.index, &marker));
+      VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, index, &marker));
       // Failed images are always retried (the file may be fixed, the outage
       // over): the partition is rewritten, its good rows copied (RowReuse).
       if (reused && marker.value("failed", int64_t{0}) > 0) {
         reused = false;
         for (const auto& e : marker["errors"]) retrying.insert(e.value("key", ""));
+      }
+      // Read before the first partition is rewritten: the markers say which
+      // rows of unchanged images an earlier run left, and where. Not read at
+      // all when every partition is complete.
+      if (!reused && !reuse_loaded) {
+        reuse_loaded = true;
+        VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
       }
     }
     int64_t ok = 0, failed = 0;
@@ -230,12 +280,14 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       progress.Advance(ok, failed);
     } else {
       const double started_at = UnixSeconds();
-      const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - static_cast<int64_t>(errors.size()));
-      auto run = extractor->RunPartition(*input, *output, items, part.index, &progress, budget, reuse.get());
+      const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - failures_so_far());
+      const auto run_started = std::chrono::steady_clock::now();
+      auto run = extractor->RunPartition(*input, *output, items, index, &progress, budget, reuse.get());
+      partitions_s += SecondsSince(run_started);
       if (!run.ok()) {
         if (run.status().code() == StatusCode::kCancelled) return interrupted();
         progress.Finish();
-        return StoppedJob(run.status(), partitions_json.size(), plan.size(), *input, *output);
+        return StoppedJob(run.status(), partitions_json.size(), static_cast<size_t>(planned_partitions), *input, *output);
       }
       PartitionResult r = std::move(run).value();
       ok = r.ok;
@@ -252,25 +304,63 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       summary.stages += r.stages;
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
       marker = std::move(r.marker);
-      timeline.push_back({{"partition", part.index}, {"images", r.ok + r.failed - r.reused},
+      timeline.push_back({{"partition", index}, {"images", r.ok + r.failed - r.reused},
                           {"started_at", started_at}, {"finished_at", UnixSeconds()}});
     }
+    items.clear();
     summary.ok += ok;
     summary.failed += failed;
     VERGER_RETURN_IF_ERROR(lock->Confirm());  // still ours (S3 lease renewed)
-    if (o.max_errors >= 0 && static_cast<int64_t>(errors.size()) > o.max_errors) {
+    if (o.max_errors >= 0 && failures_so_far() > o.max_errors) {
       summary.max_errors_exceeded = true;
-      break;
+      return Status::Cancelled("--max-errors exceeded");
     }
+    // The per-image inputs stay in the marker only: kept here (and in the
+    // manifest) they would grow with the collection.
+    marker.erase("inputs");
     partitions_json.push_back(std::move(marker));
+    return Status::OK();
+  };
+  auto add_image = [&](ImageItem&& item) -> Status {
+    ++summary.listed;
+    items.push_back(std::move(item));
+    if (static_cast<int64_t>(items.size()) < o.partition_size) return Status::OK();
+    return process();
+  };
+  const auto stream_started = std::chrono::steady_clock::now();
+  Status listed;
+  if (sampled) {
+    problems = std::move(sampled->problems);
+    for (auto& item : sampled->images) {
+      listed = add_image(std::move(item));
+      if (!listed.ok()) break;
+    }
+    sampled.reset();
+  } else {
+    listed = ListImagesEach(*input, o.limit, add_image, &problems);
   }
+  if (listed.ok() && !items.empty()) listed = process();
+  if (!summary.max_errors_exceeded) VERGER_RETURN_IF_ERROR(listed);
   progress.Finish();
-
   VERGER_RETURN_IF_ERROR(lock->Confirm());
+  // Listing problems first, as a full listing reports them (sorted).
+  std::sort(problems.begin(), problems.end(), [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  std::vector<ImageError> listing_errors;
+  for (const auto& p : problems) listing_errors.push_back({p.key, p.reason});
+  errors.insert(errors.begin(), listing_errors.begin(), listing_errors.end());
+  // Listing time: the counting pass, and what the streamed pass did not
+  // spend computing partitions (listing, cutting, --resume checks).
+  list_s += SecondsSince(stream_started) - partitions_s;
+  summary.stages.list = list_s;
+  if (summary.max_errors_exceeded) {  // counts as the whole listing would have given them
+    summary.listed = std::max(summary.listed, expected);
+    summary.partitions = planned_partitions;
+  }
+  const int64_t n = summary.listed;
   VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output, errors));
   summary.errors_uri = output->Describe(kErrorsKey);
   // One errors.csv row per failure, listing problems included.
-  summary.listing_problems = static_cast<int64_t>(listing.problems.size());
+  summary.listing_problems = static_cast<int64_t>(problems.size());
   summary.failed = static_cast<int64_t>(errors.size());
   summary.wall_s = SecondsSince(t0);
   // Speed counts the images this run computed, not partitions it reused.
@@ -292,8 +382,8 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.listed = n;
   info.ok = summary.ok;
   info.failed = summary.failed - summary.listing_problems;  // the manifest counts listing problems apart
-  info.listing_problems = static_cast<int64_t>(listing.problems.size());
-  for (const auto& p : listing.problems) info.listing_errors.push_back({p.key, p.reason});
+  info.listing_problems = summary.listing_problems;
+  info.listing_errors = std::move(listing_errors);
   info.partitions_reused = summary.partitions_reused;
   info.images_reused = summary.images_reused;
   info.images_computed = summary.images_computed;

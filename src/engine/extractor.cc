@@ -235,6 +235,8 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     VERGER_RETURN_IF_ERROR(output.WriteAtomic(key, stats.Serialize()));
     result.marker["pca_stats"] = key;
   }
+  // The earlier marker of this index records inputs later partitions may still reuse.
+  if (reuse) VERGER_RETURN_IF_ERROR(reuse->BeforeMarkerOverwrite(output, partition_index));
   VERGER_RETURN_IF_ERROR(WriteJson(output, PartitionMarkerKey(partition_index), result.marker));
   result.stages.write += SecondsSince(write_started);
   return result;

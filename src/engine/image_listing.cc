@@ -30,28 +30,53 @@ std::string RootLabel(std::string_view uri) {
   return slash == std::string::npos ? u : u.substr(slash + 1);
 }
 
-Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit) {
-  VERGER_ASSIGN_OR_RETURN(Listing listing, store.List("", &IsImageKey));
-  ImageListing out;
-  // Names are bytes, but every table, marker, manifest and Python string
-  // downstream needs UTF-8: problems are shown escaped, and an image whose
-  // key or label is not UTF-8 becomes a problem of its own.
-  for (auto& p : listing.problems) out.problems.push_back({EscapeNonUtf8(p.key), EscapeNonUtf8(p.reason)});
+Status ListImagesEach(const ObjectStore& store, int64_t limit, const std::function<Status(ImageItem&&)>& visit,
+                      std::vector<ListingProblem>* problems) {
   const std::string root_label = RootLabel(store.uri());
-  for (auto& obj : listing.objects) {
-    if (limit > 0 && static_cast<int64_t>(out.images.size()) >= limit) break;
-    ImageItem item;
-    item.label = LabelForKey(obj.key, root_label);
-    if (!IsUtf8(obj.key) || !IsUtf8(item.label)) {
-      out.problems.push_back({EscapeNonUtf8(obj.key), kNameNotUtf8});
-      continue;
-    }
-    item.key = std::move(obj.key);
-    item.size = obj.size;
-    item.mtime_ns = obj.mtime_ns;
-    item.etag = std::move(obj.etag);
-    out.images.push_back(std::move(item));
+  const size_t first_problem = problems->size();
+  int64_t kept = 0;
+  bool limit_reached = false;
+  Status s = store.ListEach(
+      "", &IsImageKey,
+      [&](ObjectInfo&& obj) -> Status {
+        if (limit > 0 && kept >= limit) {
+          limit_reached = true;
+          return Status::Cancelled("limit reached");
+        }
+        ImageItem item;
+        item.label = LabelForKey(obj.key, root_label);
+        // Names are bytes, but every table, marker, manifest and Python
+        // string downstream needs UTF-8: an image whose key or label is not
+        // UTF-8 becomes a problem of its own (escaped below).
+        if (!IsUtf8(obj.key) || !IsUtf8(item.label)) {
+          problems->push_back({std::move(obj.key), kNameNotUtf8});
+          return Status::OK();
+        }
+        ++kept;
+        item.key = std::move(obj.key);
+        item.size = obj.size;
+        item.mtime_ns = obj.mtime_ns;
+        item.etag = std::move(obj.etag);
+        return visit(std::move(item));
+      },
+      problems);
+  // Problems name raw keys and causes: show them escaped.
+  for (size_t i = first_problem; i < problems->size(); ++i) {
+    (*problems)[i].key = EscapeNonUtf8((*problems)[i].key);
+    (*problems)[i].reason = EscapeNonUtf8((*problems)[i].reason);
   }
+  return limit_reached ? Status::OK() : s;
+}
+
+Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit) {
+  ImageListing out;
+  VERGER_RETURN_IF_ERROR(ListImagesEach(
+      store, limit,
+      [&](ImageItem&& item) {
+        out.images.push_back(std::move(item));
+        return Status::OK();
+      },
+      &out.problems));
   std::sort(out.problems.begin(), out.problems.end(),
             [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
   return out;

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -41,5 +42,12 @@ std::string RootLabel(std::string_view uri);
 // Keys and labels of the images returned are valid UTF-8; problems (with
 // non-UTF-8 names among them) are reported escaped.
 Result<ImageListing> ListImages(const ObjectStore& store, int64_t limit);
+
+// The same images one at a time, in key order, without holding the list
+// (ObjectStore::ListEach): `visit` gets each, `problems` the listing
+// problems. `limit` > 0 stops after that many. A non-OK Status from `visit`
+// stops the listing and is returned.
+Status ListImagesEach(const ObjectStore& store, int64_t limit, const std::function<Status(ImageItem&&)>& visit,
+                      std::vector<ListingProblem>* problems);
 
 }  // namespace verger

@@ -71,5 +71,31 @@ TEST(ListImages, SortedLabelledAndProblemsReported) {
   fs::remove_all(root.parent_path());
 }
 
+// Streaming keeps rel's rules: a name that is not UTF-8 is a problem shown
+// escaped (once), and --limit counts only the images handed on.
+TEST(ListImagesEach, NonUtf8NamesAreProblemsAndLimitCountsImages) {
+  fs::path root = fs::temp_directory_path() / ("verger_listing_each_" + std::to_string(::getpid())) / "in";
+  fs::remove_all(root.parent_path());
+  fs::create_directories(root / "Apple");
+  for (auto p : {"Apple/a.jpg", "Apple/b\xff.jpg", "Apple/c.jpg", "Apple/d.jpg"}) std::ofstream(root / p) << "x";
+  auto store = OpenObjectStore(root.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  std::vector<std::string> keys;
+  std::vector<ListingProblem> problems;
+  Status s = ListImagesEach(
+      **store, 2,
+      [&](ImageItem&& item) {
+        keys.push_back(item.key);
+        return Status::OK();
+      },
+      &problems);
+  ASSERT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(keys, (std::vector<std::string>{"Apple/a.jpg", "Apple/c.jpg"}));
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].key, "Apple/b\\xff.jpg");
+  EXPECT_EQ(problems[0].reason, kNameNotUtf8);
+  fs::remove_all(root.parent_path());
+}
+
 }  // namespace
 }  // namespace verger

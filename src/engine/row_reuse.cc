@@ -1,6 +1,7 @@
 #include "engine/row_reuse.h"
 
 #include <algorithm>
+#include <set>
 
 #include "core/hash.h"
 #include "engine/output_layout.h"
@@ -34,20 +35,28 @@ Result<std::unique_ptr<RowReuse>> RowReuse::Load(const ObjectStore& out, const s
     if (!marker.is_object() || marker.value("model_sha256", "") != model_sha256 || !marker.contains("inputs") ||
         !marker["inputs"].is_array() || !marker.contains("files") || !marker["files"].is_array() ||
         !marker.contains("formats") || !marker["formats"].is_array() || marker["formats"].empty() ||
-        !marker["formats"][0].is_string() || !marker.contains("index") || !marker["index"].is_number_integer())
+        !marker["formats"][0].is_string() || !marker.contains("index") || !marker["index"].is_number_integer() ||
+        !marker.contains("inputs_sha256") || !marker["inputs_sha256"].is_string())
       continue;
     const std::string format_name = marker["formats"][0].get<std::string>();
     auto format = MakeTableFormat(format_name);
     if (!format.ok()) continue;
+    const int64_t index = marker["index"].get<int64_t>();
+    // Its key range: where Take looks for an image's earlier row.
+    Marker entry;
+    entry.index = index;
+    entry.inputs_sha256 = marker["inputs_sha256"].get<std::string>();
+    for (const auto& in : marker["inputs"]) {
+      if (!in.is_array() || in.empty() || !in[0].is_string()) continue;
+      const std::string& key = in[0].get_ref<const std::string&>();
+      if (entry.first_key.empty() || key < entry.first_key) entry.first_key = key;
+      if (key > entry.last_key) entry.last_key = key;
+    }
+    if (entry.first_key.empty()) continue;
     std::map<std::string, std::string> sha_by_key;
     for (const auto& f : marker["files"])
       if (f.is_object() && f.contains("key") && f["key"].is_string() && f.contains("sha256") && f["sha256"].is_string())
         sha_by_key[f["key"].get<std::string>()] = f["sha256"].get<std::string>();
-    std::set<std::string> failed;
-    if (marker.contains("errors") && marker["errors"].is_array())
-      for (const auto& e : marker["errors"])
-        if (e.is_object() && e.contains("key") && e["key"].is_string()) failed.insert(e["key"].get<std::string>());
-    const int64_t index = marker["index"].get<int64_t>();
     std::set<std::string> labels;
     for (const auto& f : marker["files"]) {
       if (!f.is_object() || !f.contains("label") || !f["label"].is_string()) continue;
@@ -68,31 +77,66 @@ Result<std::unique_ptr<RowReuse>> RowReuse::Load(const ObjectStore& out, const s
       if (!complete) continue;
       r->tables_[base] = std::move(t);
     }
-    for (const auto& in : marker["inputs"]) {
-      if (!in.is_array() || in.size() != 4 || !in[0].is_string() || !in[1].is_number_unsigned() ||
-          !in[2].is_number_integer() || !in[3].is_string())
-        continue;
-      const std::string key = in[0].get<std::string>();
-      if (failed.count(key) || r->index_.count(key)) continue;
-      Old old;
-      old.size = in[1].get<uint64_t>();
-      old.mtime_ns = in[2].get<int64_t>();
-      old.etag = in[3].get<std::string>();
-      old.partition = index;
-      r->index_[key] = std::move(old);
-    }
+    r->markers_.push_back(std::move(entry));
+  }
+  // Earlier markers win where ranges overlap (a run killed mid-resume).
+  std::stable_sort(r->markers_.begin(), r->markers_.end(),
+                   [](const Marker& a, const Marker& b) { return a.index < b.index; });
+  r->by_first_.resize(r->markers_.size());
+  for (size_t i = 0; i < r->by_first_.size(); ++i) r->by_first_[i] = i;
+  std::sort(r->by_first_.begin(), r->by_first_.end(),
+            [&](size_t a, size_t b) { return r->markers_[a].first_key < r->markers_[b].first_key; });
+  r->max_last_.resize(r->by_first_.size());
+  for (size_t i = 0; i < r->by_first_.size(); ++i) {
+    const std::string& last = r->markers_[r->by_first_[i]].last_key;
+    r->max_last_[i] = i > 0 && r->max_last_[i - 1] > last ? r->max_last_[i - 1] : last;
   }
   return r;
 }
 
+Status RowReuse::LoadInputs(const ObjectStore& out, Marker& m) {
+  m.loaded = true;
+  loaded_.push_back(&m);
+  auto read = ReadJson(out, PartitionMarkerKey(m.index));
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kNotFound || read.status().code() == StatusCode::kCorrupt)
+      return Status::OK();
+    return read.status();
+  }
+  const json& marker = *read;
+  // Replaced since Load (by a partition of this run written without
+  // BeforeMarkerOverwrite, or another process): not the rows indexed.
+  if (!marker.is_object() || marker.value("inputs_sha256", "") != m.inputs_sha256 || !marker.contains("inputs") ||
+      !marker["inputs"].is_array())
+    return Status::OK();
+  std::set<std::string> failed;
+  if (marker.contains("errors") && marker["errors"].is_array())
+    for (const auto& e : marker["errors"])
+      if (e.is_object() && e.contains("key") && e["key"].is_string()) failed.insert(e["key"].get<std::string>());
+  for (const auto& in : marker["inputs"]) {
+    if (!in.is_array() || in.size() != 4 || !in[0].is_string() || !in[1].is_number_unsigned() ||
+        !in[2].is_number_integer() || !in[3].is_string())
+      continue;
+    std::string key = in[0].get<std::string>();
+    if (failed.count(key) || m.inputs.count(key)) continue;
+    Old old;
+    old.size = in[1].get<uint64_t>();
+    old.mtime_ns = in[2].get<int64_t>();
+    old.etag = in[3].get<std::string>();
+    m.inputs.emplace(std::move(key), std::move(old));
+  }
+  return Status::OK();
+}
+
 Status RowReuse::LoadTable(const ObjectStore& out, const std::string& base) {
-  loaded_.insert(base);
   auto t = tables_.find(base);
   if (t == tables_.end()) return Status::OK();
-  auto format = MakeTableFormat(t->second.format);
+  const Table table_files = std::move(t->second);
+  tables_.erase(t);  // read once, whatever comes of it
+  auto format = MakeTableFormat(table_files.format);
   if (!format.ok()) return Status::OK();
   std::vector<std::vector<uint8_t>> files;
-  for (const auto& [suffix, sha] : t->second.files) {
+  for (const auto& [suffix, sha] : table_files.files) {
     auto bytes = out.Read(base + suffix);
     if (!bytes.ok()) {
       // Gone since the marker was written: its rows get recomputed.
@@ -109,33 +153,69 @@ Status RowReuse::LoadTable(const ObjectStore& out, const std::string& base) {
     return Status::OK();
   for (int64_t i = 0; i < table->rows(); ++i) {
     const std::string& key = table->paths[i];
-    auto it = index_.find(key);
-    if (it == index_.end() || cache_.count(key)) continue;
-    auto& [row_base, row] = cache_[key];
+    if (rows_.count(key)) continue;
+    auto& [row_base, row] = rows_[key];
     row_base = base;
     row.assign(table->values.begin() + i * dim_, table->values.begin() + (i + 1) * dim_);
   }
   return Status::OK();
 }
 
+void RowReuse::Forget(const std::string& below) {
+  rows_.erase(rows_.begin(), rows_.lower_bound(below));
+  for (size_t i = 0; i < loaded_.size();) {
+    if (loaded_[i]->last_key < below) {
+      loaded_[i]->inputs.clear();
+      loaded_[i] = loaded_.back();
+      loaded_.pop_back();
+    } else {
+      ++i;
+    }
+  }
+}
+
 Result<bool> RowReuse::Take(const ObjectStore& out, const ImageItem& item, float* dst) {
-  auto it = index_.find(item.key);
-  if (it == index_.end()) return false;
-  const Old& old = it->second;
+  const std::string& key = item.key;
+  Forget(key);  // keys come in ascending order: nothing below is asked for again
+  // Markers whose range holds the key: first_key <= key <= last_key.
+  Marker* holder = nullptr;
+  std::map<std::string, Old>::iterator entry;
+  auto end = std::upper_bound(by_first_.begin(), by_first_.end(), key,
+                              [&](const std::string& k, size_t m) { return k < markers_[m].first_key; });
+  std::vector<size_t> candidates;
+  for (auto p = end - by_first_.begin(); p > 0 && max_last_[p - 1] >= key; --p)
+    if (markers_[by_first_[p - 1]].last_key >= key) candidates.push_back(by_first_[p - 1]);
+  std::sort(candidates.begin(), candidates.end());  // markers_ order: the earliest marker wins
+  for (size_t c : candidates) {
+    Marker& m = markers_[c];
+    if (!m.loaded) VERGER_RETURN_IF_ERROR(LoadInputs(out, m));
+    auto it = m.inputs.find(key);
+    if (it == m.inputs.end()) continue;
+    holder = &m;
+    entry = it;
+    break;
+  }
+  if (holder == nullptr) return false;
+  const Old& old = entry->second;
   if (old.size != item.size || old.mtime_ns != item.mtime_ns || old.etag != item.etag) return false;
   // The row must sit in the old partition's table of the image's label.
-  const std::string base = TableBaseKey(kFeaturesDataset, item.label, old.partition);
-  if (!loaded_.count(base)) VERGER_RETURN_IF_ERROR(LoadTable(out, base));
-  auto row = cache_.find(item.key);
-  if (row == cache_.end() || row->second.first != base) return false;
+  const std::string base = TableBaseKey(kFeaturesDataset, item.label, holder->index);
+  VERGER_RETURN_IF_ERROR(LoadTable(out, base));
+  auto row = rows_.find(key);
+  if (row == rows_.end() || row->second.first != base) return false;
   std::copy(row->second.second.begin(), row->second.second.end(), dst);
-  cache_.erase(row);
-  index_.erase(it);
+  rows_.erase(row);
+  holder->inputs.erase(entry);
   return true;
 }
 
-Status RowReuse::BeforeOverwrite(const ObjectStore& out, const std::string& base) {
-  if (tables_.count(base) && !loaded_.count(base)) return LoadTable(out, base);
+Status RowReuse::BeforeOverwrite(const ObjectStore& out, const std::string& base) { return LoadTable(out, base); }
+
+Status RowReuse::BeforeMarkerOverwrite(const ObjectStore& out, int64_t index) {
+  auto m = std::lower_bound(markers_.begin(), markers_.end(), index,
+                            [](const Marker& a, int64_t i) { return a.index < i; });
+  for (; m != markers_.end() && m->index == index; ++m)
+    if (!m->loaded) VERGER_RETURN_IF_ERROR(LoadInputs(out, *m));
   return Status::OK();
 }
 

@@ -4,12 +4,16 @@
 // from the sorted key list, so one added image shifts every later boundary;
 // reusing rows (not just whole partitions) keeps the model's work to the
 // new and changed images.
+//
+// Memory stays flat with the collection: only each earlier partition's key
+// range and table files are kept for the whole run; a marker's per-image
+// inputs and a table's rows are read when the first image in their range is
+// asked for, and dropped once the (ascending) keys asked for have passed them.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
@@ -26,17 +30,18 @@ nlohmann::json MarkerInputs(const std::vector<ImageItem>& items);
 
 class RowReuse {
  public:
-  // Indexes the rows described by every _partitions/*.json marker in `out`
-  // made with `model_sha256` and recording per-image inputs. Markers that
-  // are unreadable, of another model or older (no "inputs") are skipped:
-  // their images are simply recomputed. Reads no tables yet.
+  // Indexes every _partitions/*.json marker in `out` made with
+  // `model_sha256` and recording per-image inputs: its key range and table
+  // files. Markers that are unreadable, of another model or older (no
+  // "inputs") are skipped: their images are simply recomputed.
   static Result<std::unique_ptr<RowReuse>> Load(const ObjectStore& out, const std::string& model_sha256,
                                                 int64_t dim);
 
   // Copies the earlier row of `item` into dst[0..dim) and returns true when
   // one exists for the same key, label, size, mtime and ETag, in a table
   // whose bytes still match the marker's SHA-256. False otherwise (the
-  // image must be computed). Each row can be taken once.
+  // image must be computed). Each row can be taken once. Keys must be asked
+  // for in ascending order (as partitions are processed).
   Result<bool> Take(const ObjectStore& out, const ImageItem& item, float* dst);
 
   // Must be called before the table with base key `base` (e.g.
@@ -44,29 +49,44 @@ class RowReuse {
   // that later partitions may still take.
   Status BeforeOverwrite(const ObjectStore& out, const std::string& base);
 
-  int64_t indexed() const { return static_cast<int64_t>(index_.size()); }
+  // Must be called before the marker of partition `index` is overwritten:
+  // keeps the per-image inputs it records.
+  Status BeforeMarkerOverwrite(const ObjectStore& out, int64_t index);
+
+  // Earlier partitions indexed.
+  int64_t markers() const { return static_cast<int64_t>(markers_.size()); }
 
  private:
   struct Old {
     uint64_t size = 0;
     int64_t mtime_ns = 0;
     std::string etag;
-    int64_t partition = 0;  // the marker's index: its tables hold the row
+  };
+  struct Marker {
+    int64_t index = 0;           // its tables are TableBaseKey(features, label, index)
+    std::string first_key, last_key;
+    std::string inputs_sha256;   // to recognise it when its inputs are read again
+    bool loaded = false;         // `inputs` read
+    std::map<std::string, Old> inputs;  // not yet taken, failed images excluded
   };
   struct Table {
-    std::string format;                                 // table format name
+    std::string format;                                      // table format name
     std::vector<std::pair<std::string, std::string>> files;  // (suffix, sha256)
   };
 
   RowReuse() = default;
+  Status LoadInputs(const ObjectStore& out, Marker& m);
   Status LoadTable(const ObjectStore& out, const std::string& base);
+  void Forget(const std::string& below);
 
   int64_t dim_ = 0;
-  std::map<std::string, Old> index_;            // image key -> where its row is
-  std::map<std::string, Table> tables_;          // base key -> files
-  std::set<std::string> loaded_;                 // bases already read
+  std::vector<Marker> markers_;         // by index: where ranges overlap, the first holding a key wins
+  std::vector<size_t> by_first_;        // positions in markers_, by first_key
+  std::vector<std::string> max_last_;   // max last_key of by_first_[0..i]
+  std::vector<Marker*> loaded_;         // markers whose inputs are in memory
+  std::map<std::string, Table> tables_;  // base key -> files; unread tables only
   // Rows read, not yet taken: key -> (table base key, values).
-  std::map<std::string, std::pair<std::string, std::vector<float>>> cache_;
+  std::map<std::string, std::pair<std::string, std::vector<float>>> rows_;
 };
 
 }  // namespace verger

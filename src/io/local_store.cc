@@ -50,80 +50,114 @@ std::string RelativeKey(const fs::path& root, const fs::path& p) {
 }  // namespace
 
 Result<Listing> LocalObjectStore::List(std::string_view prefix, bool (*accept)(std::string_view)) const {
+  Listing out;
+  VERGER_RETURN_IF_ERROR(ListEach(
+      prefix, accept,
+      [&](ObjectInfo&& o) {
+        out.objects.push_back(std::move(o));
+        return Status::OK();
+      },
+      &out.problems));
+  std::sort(out.problems.begin(), out.problems.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  return out;
+}
+
+Status LocalObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string_view), const ObjectVisitor& visit,
+                                  std::vector<ListingProblem>* problems) const {
   std::error_code ec;
-  if (!fs::is_directory(root_, ec))
-    return Status::NotFound(root_.string() + ": no such directory");
+  if (!fs::is_directory(root_, ec)) return Status::NotFound(root_.string() + ": no such directory");
   // Walk the folder part of the prefix; filter the rest by string prefix.
-  std::string pfx(prefix);
+  const std::string pfx(prefix);
   fs::path start = root_;
   auto slash = pfx.rfind('/');
   if (slash != std::string::npos) start = root_ / pfx.substr(0, slash);
-  Listing out;
-  if (!fs::exists(start, ec)) return out;
+  if (!fs::exists(start, ec)) return Status::OK();
+  const std::string start_key = slash == std::string::npos ? std::string() : pfx.substr(0, slash);
+  return WalkSorted(start, start_key, pfx, accept, visit, problems, /*top=*/true);
+}
 
-  auto it = fs::recursive_directory_iterator(start, fs::directory_options::follow_directory_symlink |
-                                                        fs::directory_options::skip_permission_denied,
-                                             ec);
-  if (ec) return Status::IOError(start.string() + ": cannot list: " + ec.message());
-  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+// Depth first, one folder's entries in memory at a time. Entries are visited
+// in the order of their name with '/' appended to folders, which is exactly
+// bytewise order of the full keys ("a.jpg" < "a/x.jpg" as '.' < '/').
+// Keys are built from the folder's key and the entry name (no path arithmetic), and each entry is
+// stat'ed once: listing a million files is dominated by those system calls.
+Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& dir_key, const std::string& pfx,
+                                    bool (*accept)(std::string_view), const ObjectVisitor& visit,
+                                    std::vector<ListingProblem>* problems, bool top) const {
+  struct Entry {
+    std::string order;  // name, plus '/' for folders
+    fs::path path;      // empty for objects
+    std::string key;    // folders' key
+    ObjectInfo object;
+  };
+  std::vector<Entry> entries;
+  std::error_code ec;
+  fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
+  if (ec) {
+    if (top) return Status::IOError(dir.string() + ": cannot list: " + ec.message());
+    problems->push_back({RelativeKey(root_, dir), "cannot list: " + ec.message()});
+    return Status::OK();
+  }
+  for (; it != fs::directory_iterator(); it.increment(ec)) {
     if (ec) {
-      // A symlink loop or vanished folder: note it and keep walking.
-      out.problems.push_back({RelativeKey(root_, it->path()), "cannot list: " + ec.message()});
-      ec.clear();
-      continue;
+      // A folder that vanished or failed mid-read: note it and keep what was read.
+      problems->push_back({RelativeKey(root_, dir), "cannot list: " + ec.message()});
+      break;
     }
     const fs::path& p = it->path();
-    std::string key = RelativeKey(root_, p);
-    if (!pfx.empty() && key.compare(0, pfx.size(), pfx) != 0) continue;
     std::string name = p.filename().string();
-    if (!name.empty() && name[0] == '.') {  // hidden files and our own temporaries
-      if (it->is_directory(ec)) it.disable_recursion_pending();
+    if (!name.empty() && name[0] == '.') continue;  // hidden files and our own temporaries
+    std::string key = dir_key.empty() ? name : dir_key + '/' + name;
+    if (!pfx.empty() && key.compare(0, pfx.size(), pfx) != 0) continue;
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {  // follows symlinks, as the walk does
+      const int err = errno;
+      if (accept == nullptr || accept(key)) problems->push_back({key, "cannot stat: " + ErrnoMessage(err)});
       continue;
     }
     std::error_code sec;
-    auto status = it->status(sec);
-    if (sec) {
-      if (accept == nullptr || accept(key))
-        out.problems.push_back({key, "cannot stat: " + sec.message()});
-      continue;
-    }
-    if (fs::is_directory(status)) {
+    if (S_ISDIR(st.st_mode)) {
       // A folder whose name looks like an object we want is reported, and
       // still walked (it may hold images).
-      if (accept != nullptr && accept(key)) out.problems.push_back({key, "is a directory, not a file"});
-      if (::access(p.c_str(), R_OK | X_OK) != 0)
-        out.problems.push_back({key, "cannot list directory: " + ErrnoMessage(errno)});
+      if (accept != nullptr && accept(key)) problems->push_back({key, "is a directory, not a file"});
+      if (::access(p.c_str(), R_OK | X_OK) != 0) {
+        problems->push_back({key, "cannot list directory: " + ErrnoMessage(errno)});
+        continue;
+      }
       // A symlink pointing at one of its own ancestors would recurse forever.
       if (it->is_symlink(sec)) {
         fs::path target = fs::canonical(p, sec);
         fs::path parent = fs::canonical(p.parent_path(), sec);
         if (!sec && std::mismatch(target.begin(), target.end(), parent.begin(), parent.end()).first ==
                         target.end()) {
-          out.problems.push_back({key, "symlink loop: points at its own ancestor " + target.string()});
-          it.disable_recursion_pending();
+          problems->push_back({key, "symlink loop: points at its own ancestor " + target.string()});
+          continue;
         }
       }
+      entries.push_back({name + '/', p, std::move(key), {}});
       continue;
     }
     if (accept != nullptr && !accept(key)) continue;
-    if (!fs::is_regular_file(status)) {
-      out.problems.push_back({key, "not a regular file"});
+    if (!S_ISREG(st.st_mode)) {
+      problems->push_back({key, "not a regular file"});
       continue;
     }
     ObjectInfo info;
     info.key = std::move(key);
-    struct stat st {};
-    if (::stat(p.c_str(), &st) == 0) {
-      info.size = static_cast<uint64_t>(st.st_size);
-      info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
-    }
-    out.objects.push_back(std::move(info));
+    info.size = static_cast<uint64_t>(st.st_size);
+    info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    entries.push_back({std::move(name), {}, {}, std::move(info)});
   }
-  std::sort(out.objects.begin(), out.objects.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-  std::sort(out.problems.begin(), out.problems.end(),
-            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
-  return out;
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.order < b.order; });
+  for (auto& e : entries) {
+    if (e.path.empty()) {
+      VERGER_RETURN_IF_ERROR(visit(std::move(e.object)));
+    } else {
+      VERGER_RETURN_IF_ERROR(WalkSorted(e.path, e.key, pfx, accept, visit, problems, /*top=*/false));
+    }
+  }
+  return Status::OK();
 }
 
 Result<std::vector<uint8_t>> LocalObjectStore::Read(std::string_view key) const {

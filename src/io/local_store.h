@@ -15,6 +15,8 @@ class LocalObjectStore final : public ObjectStore {
   std::string uri() const override { return root_.string(); }
   std::string Describe(std::string_view key) const override;
   Result<Listing> List(std::string_view prefix, bool (*accept)(std::string_view key)) const override;
+  Status ListEach(std::string_view prefix, bool (*accept)(std::string_view key), const ObjectVisitor& visit,
+                  std::vector<ListingProblem>* problems) const override;
   Result<std::vector<uint8_t>> Read(std::string_view key) const override;
   Result<std::vector<uint8_t>> ReadAtMost(std::string_view key, uint64_t max_bytes) const override;
   Status WriteAtomic(std::string_view key, std::span<const uint8_t> data) override;
@@ -24,6 +26,9 @@ class LocalObjectStore final : public ObjectStore {
   const std::filesystem::path& root() const { return root_; }
 
  private:
+  Status WalkSorted(const std::filesystem::path& dir, const std::string& dir_key, const std::string& pfx,
+                    bool (*accept)(std::string_view), const ObjectVisitor& visit,
+                    std::vector<ListingProblem>* problems, bool top) const;
   std::filesystem::path root_;
 };
 

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -34,6 +35,10 @@ struct Listing {
   std::vector<ListingProblem> problems;
 };
 
+// Receives listed objects one at a time, in key order; a non-OK Status stops
+// the listing and is returned by ListEach.
+using ObjectVisitor = std::function<Status(ObjectInfo&& object)>;
+
 class ObjectStore {
  public:
   virtual ~ObjectStore() = default;
@@ -52,6 +57,14 @@ class ObjectStore {
   // Thread-safe.
   virtual Result<Listing> List(std::string_view prefix,
                                bool (*accept)(std::string_view key) = nullptr) const = 0;
+
+  // List without holding the whole listing: calls `visit` for each object
+  // List would return, in the same (key) order, and appends problems to
+  // `problems` in the order met. Memory stays flat however many objects
+  // there are (local: the entries of one folder at a time; S3: one page).
+  // The default calls List. Thread-safe.
+  virtual Status ListEach(std::string_view prefix, bool (*accept)(std::string_view key), const ObjectVisitor& visit,
+                          std::vector<ListingProblem>* problems) const;
 
   // Reads one whole object into memory. NotFound if absent, PermissionDenied
   // if not readable, IOError otherwise. Thread-safe.

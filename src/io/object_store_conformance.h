@@ -134,6 +134,31 @@ TEST_P(ObjectStoreConformance, ListIsSortedRecursiveAndFiltered) {
   for (const auto& o : l->objects) EXPECT_EQ(o.size, o.key.size()) << o.key;
 }
 
+TEST_P(ObjectStoreConformance, ListEachStreamsInKeyOrderAndStopsOnError) {
+  // Folder and file names that sort differently from whole keys ('.' < '/' < '0').
+  for (const char* k : {"a/x.jpg", "a.jpg", "a0.jpg", "a-b/y.jpg", "a/b/z.png", "b.jpg"}) Put(k, Bytes(k));
+  std::vector<std::string> seen;
+  std::vector<ListingProblem> problems;
+  Status st = store_->ListEach(
+      "", nullptr,
+      [&](ObjectInfo&& o) {
+        EXPECT_EQ(o.size, o.key.size()) << o.key;
+        seen.push_back(o.key);
+        return Status::OK();
+      },
+      &problems);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  EXPECT_TRUE(problems.empty());
+  EXPECT_EQ(seen, (std::vector<std::string>{"a-b/y.jpg", "a.jpg", "a/b/z.png", "a/x.jpg", "a0.jpg", "b.jpg"}));
+  EXPECT_EQ(seen, Keys(""));
+  int calls = 0;
+  st = store_->ListEach(
+      "", nullptr, [&](ObjectInfo&&) { return ++calls == 2 ? Status::Cancelled("enough") : Status::OK(); },
+      &problems);
+  EXPECT_EQ(st.code(), StatusCode::kCancelled);
+  EXPECT_EQ(calls, 2);
+}
+
 TEST_P(ObjectStoreConformance, KeysWithSpacesUnicodeAndPlus) {
   const std::vector<std::string> keys = {
       "dir with space/a b.jpg", "plus/a+b=c&d.jpg", "pct/100%25 50%.jpg", "quote/it's (1) ~x.jpg",

@@ -97,8 +97,25 @@ std::string S3ObjectStore::uri() const { return "s3://" + bucket_ + (prefix_.emp
 std::string S3ObjectStore::Describe(std::string_view key) const { return "s3://" + bucket_ + "/" + ObjectKey(key); }
 
 Result<Listing> S3ObjectStore::List(std::string_view prefix, bool (*accept)(std::string_view)) const {
-  const std::string full = root_ + std::string(prefix);
   Listing out;
+  VERGER_RETURN_IF_ERROR(ListEach(
+      prefix, accept,
+      [&](ObjectInfo&& o) {
+        out.objects.push_back(std::move(o));
+        return Status::OK();
+      },
+      &out.problems));
+  std::sort(out.problems.begin(), out.problems.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  return out;
+}
+
+// ListObjectsV2 returns keys in UTF-8 binary (bytewise) order, page after
+// page; each page is sorted again in case a compatible store is sloppier,
+// and handed over before the next is fetched.
+Status S3ObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string_view), const ObjectVisitor& visit,
+                               std::vector<ListingProblem>* problems) const {
+  const std::string full = root_ + std::string(prefix);
   std::string token;
   std::set<std::string> seen_tokens;
   for (int page = 1;; ++page) {
@@ -112,12 +129,13 @@ Result<Listing> S3ObjectStore::List(std::string_view prefix, bool (*accept)(std:
     VERGER_ASSIGN_OR_RETURN(HttpResponse resp, client_->Send(call));
     const std::string_view body = BodyView(resp);
     const bool url_encoded = s3xml::Text(body, "EncodingType") == "url";
+    std::vector<ObjectInfo> page_objects;
     for (std::string_view c : s3xml::Elements(body, "Contents")) {
       std::string raw = s3xml::Text(c, "Key");
       // Keys come form-encoded: '+' is a space, a real '+' is %2B.
       std::string key = url_encoded ? sigv4::UrlDecode(raw, /*plus_is_space=*/true) : raw;
       if (key.compare(0, root_.size(), root_) != 0) {
-        out.problems.push_back({key, "outside the prefix " + root_ + " that was listed"});
+        problems->push_back({key, "outside the prefix " + root_ + " that was listed"});
         continue;
       }
       std::string rel = key.substr(root_.size());
@@ -125,7 +143,7 @@ Result<Listing> S3ObjectStore::List(std::string_view prefix, bool (*accept)(std:
       if (accept != nullptr && !accept(rel)) continue;
       Status valid = ValidateKey(rel);
       if (!valid.ok()) {
-        out.problems.push_back({rel, "cannot be addressed as an object key: " + valid.message()});
+        problems->push_back({rel, "cannot be addressed as an object key: " + valid.message()});
         continue;
       }
       ObjectInfo info;
@@ -133,21 +151,20 @@ Result<Listing> S3ObjectStore::List(std::string_view prefix, bool (*accept)(std:
       info.size = std::strtoull(s3xml::Text(c, "Size").c_str(), nullptr, 10);
       info.etag = StripQuotes(s3xml::Text(c, "ETag"));
       info.mtime_ns = ParseLastModified(s3xml::Text(c, "LastModified"));
-      out.objects.push_back(std::move(info));
+      page_objects.push_back(std::move(info));
     }
+    std::sort(page_objects.begin(), page_objects.end(),
+              [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
+    for (auto& o : page_objects) VERGER_RETURN_IF_ERROR(visit(std::move(o)));
     if (s3xml::Text(body, "IsTruncated") != "true") break;
     token = s3xml::Text(body, "NextContinuationToken");
     if (token.empty() || !seen_tokens.insert(token).second) {
-      out.problems.push_back({std::string(prefix), "listing stopped after page " + std::to_string(page) +
+      problems->push_back({std::string(prefix), "listing stopped after page " + std::to_string(page) +
                                                        ": truncated answer without a new continuation token"});
       break;
     }
   }
-  std::sort(out.objects.begin(), out.objects.end(),
-            [](const ObjectInfo& a, const ObjectInfo& b) { return a.key < b.key; });
-  std::sort(out.problems.begin(), out.problems.end(),
-            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
-  return out;
+  return Status::OK();
 }
 
 S3Client::Call S3ObjectStore::ObjectCall(const char* method, std::string_view key) const {

@@ -48,6 +48,8 @@ class S3ObjectStore final : public ObjectStore {
   std::string uri() const override;
   std::string Describe(std::string_view key) const override;
   Result<Listing> List(std::string_view prefix, bool (*accept)(std::string_view key)) const override;
+  Status ListEach(std::string_view prefix, bool (*accept)(std::string_view key), const ObjectVisitor& visit,
+                  std::vector<ListingProblem>* problems) const override;
   Result<std::vector<uint8_t>> Read(std::string_view key) const override;
   // A ranged GET of at most max_bytes + 1 bytes.
   Result<std::vector<uint8_t>> ReadAtMost(std::string_view key, uint64_t max_bytes) const override;

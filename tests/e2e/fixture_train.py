@@ -14,7 +14,7 @@ check(m["formats"] == ["csv", "npy", "parquet"], m["formats"])
 check(m["reduced"]["rows"] == 4814, m.get("reduced"))
 # Time by stage: every stage ran, and the consumer thread's stages fit inside the extraction's wall time.
 st = m["stage_seconds"]
-check(set(st) == {"read", "decode", "wait_for_input", "inference", "write"} and min(st.values()) >= 0, st)
+check(set(st) == {"list", "read", "decode", "wait_for_input", "inference", "write"} and min(st.values()) >= 0, st)
 check(st["read"] > 0 and st["decode"] > 0 and st["inference"] > 0 and st["write"] > 0, st)
 check(st["wait_for_input"] + st["inference"] + st["write"] <= m["wall_time_s"] * 1.02, (st, m["wall_time_s"]))
 check("time by stage" in p.stderr and "inference" in p.stderr, p.stderr[-2000:])

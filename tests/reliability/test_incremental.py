@@ -3,6 +3,7 @@
 added keys shift every later partition boundary), its output rows are exactly the new input set, the
 features are byte-identical to a from-scratch run over the new input, the PCA model is kept unless
 --refit-pca, and the manifest records key, size and mtime of every image."""
+import json
 import os
 import shutil
 
@@ -55,7 +56,10 @@ try:
         check(rows2[k] != rows1[k], f"{k}: changed image kept its old features")
     recorded = {}
     for part in m["partitions"]:
-        for key, size, mtime, etag in part["inputs"]:
+        check("inputs" not in part, "per-image inputs belong in the markers, not the manifest")
+        with open(os.path.join(out, "_partitions", part["name"] + ".json")) as f:
+            marker = json.load(f)
+        for key, size, mtime, etag in marker["inputs"]:
             check(key not in recorded, f"{key} recorded twice")
             st = os.stat(os.path.join(inp, key))
             check(size == st.st_size and mtime == st.st_mtime_ns and etag == "", f"{key}: inputs record")

@@ -27,6 +27,8 @@ def files(root):
     out = {}
     for d, _, names in os.walk(root):
         for n in names:
+            if d == root and n == ".verger.lock":
+                continue  # the local output lock stays (emptied); S3 deletes its lease
             p = os.path.join(d, n)
             with open(p, "rb") as f:
                 out[os.path.relpath(p, root)] = f.read()
@@ -37,7 +39,7 @@ def split_marker(marker, where):
     """A partition marker without its input fingerprint, and the inputs'
     (key, size) pairs. The S3 side must carry each input's ETag (MD5)."""
     m = dict(marker)
-    inputs = m.pop("inputs")
+    inputs = m.pop("inputs", [])  # markers only: manifests keep no per-image list
     m.pop("inputs_sha256")
     if where == "s3" and not all(len(i[3]) == 32 for i in inputs):
         sys.exit("S3 inputs should carry their ETag (MD5): %.300s" % inputs[:2])

@@ -119,6 +119,9 @@ def main(argv=None):
         with client:
             workers = len(client.scheduler_info().get("workers", {}))
             print(f"verger-dask: scheduler {client.scheduler.address}, {workers} workers", file=sys.stderr)
+            dashboard = client.dashboard_link if "dashboard" in client.scheduler_info().get("services", {}) else None
+            print(f"verger-dask: dashboard {dashboard}" if dashboard else
+                  "verger-dask: no dashboard (the scheduler serves none)", file=sys.stderr)
             s = cluster.run_job(client, o)
     except VergerError as e:
         print("verger: error: " + str(e).replace("\n", " "), file=sys.stderr)

@@ -1,0 +1,13 @@
+#include "io/object_store.h"
+
+namespace verger {
+
+Status ObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string_view key), const ObjectVisitor& visit,
+                             std::vector<ListingProblem>* problems) const {
+  VERGER_ASSIGN_OR_RETURN(Listing listing, List(prefix, accept));
+  for (auto& p : listing.problems) problems->push_back(std::move(p));
+  for (auto& o : listing.objects) VERGER_RETURN_IF_ERROR(visit(std::move(o)));
+  return Status::OK();
+}
+
+}  // namespace verger
