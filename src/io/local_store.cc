@@ -13,12 +13,6 @@ namespace verger {
 
 namespace fs = std::filesystem;
 
-Result<std::vector<uint8_t>> ObjectStore::ReadAtMost(std::string_view key, uint64_t max_bytes) const {
-  VERGER_ASSIGN_OR_RETURN(auto bytes, Read(key));
-  if (bytes.size() > max_bytes) return Status::ResourceExhausted(Describe(key) + ": " + FileTooBigMessage(bytes.size(), max_bytes));
-  return bytes;
-}
-
 Status ValidateKey(std::string_view key) {
   if (key.empty()) return Status::InvalidArgument("empty object key");
   if (key.find('\0') != std::string_view::npos)

@@ -1,6 +1,14 @@
 #include "io/object_store.h"
 
+#include "core/file_util.h"
+
 namespace verger {
+
+Result<std::vector<uint8_t>> ObjectStore::ReadAtMost(std::string_view key, uint64_t max_bytes) const {
+  VERGER_ASSIGN_OR_RETURN(auto bytes, Read(key));
+  if (bytes.size() > max_bytes) return Status::ResourceExhausted(Describe(key) + ": " + FileTooBigMessage(bytes.size(), max_bytes));
+  return bytes;
+}
 
 Status ObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string_view key), const ObjectVisitor& visit,
                              std::vector<ListingProblem>* problems) const {

@@ -66,11 +66,10 @@ Result<std::unique_ptr<InferenceBackend>> CreateAuto(const ModelSpec& spec, cons
     ModelSpec as_opencv = spec;
     as_opencv.backend = "opencv";
     auto opencv = CreateOpenCv(as_opencv, options);
-    if (opencv.ok()) {
-      (*opencv)->set_choice("auto: opencv, because the graph is int8-quantized (OpenCV DNN runs int8 kernels; the "
-                            "torch import emulates int8 in fp32, slower)");
-      return opencv;
-    }
+    if (!opencv.ok()) return opencv.status().WithContext("backend auto (int8-quantized graph: opencv)");
+    (*opencv)->set_choice("auto: opencv, because the graph is int8-quantized (OpenCV DNN runs int8 kernels; the "
+                          "torch import emulates int8 in fp32, slower)");
+    return opencv;
   }
   ModelSpec as_torch = spec;
   as_torch.backend = "torch";

@@ -1,5 +1,6 @@
 #include "model/torch_convert.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -36,12 +37,26 @@ fs::path TempNameFor(const fs::path& out) {
 // half a model and concurrent conversions of one file both succeed.
 Result<std::string> Cached(const std::string& name, const std::string& who,
                            const std::function<Status(const std::string&)>& convert) {
-  const fs::path dir = TorchCacheDir();
-  const fs::path out = dir / name;
+  fs::path dir = TorchCacheDir();
   std::error_code ec;
-  if (fs::is_regular_file(out, ec)) return out.string();
+  if (fs::is_regular_file(dir / name, ec)) return (dir / name).string();
   fs::create_directories(dir, ec);
-  if (ec) return Status::IOError(who + ": cannot create cache folder " + dir.string() + ": " + ec.message());
+  if (ec || access(dir.c_str(), W_OK) != 0) {
+    // A home without a writable cache (a service account, a read-only
+    // home): a private folder in the temporary directory instead.
+    const fs::path fallback = fs::temp_directory_path(ec) / ("verger-cache-" + std::to_string(getuid()));
+    std::error_code ec2;
+    fs::create_directories(fallback, ec2);
+    struct stat st {};
+    // Ours alone: /tmp is shared, and a folder another user made could hand us their model files.
+    if (ec2 || access(fallback.c_str(), W_OK) != 0 || lstat(fallback.c_str(), &st) != 0 || st.st_uid != getuid() ||
+        !S_ISDIR(st.st_mode))
+      return Status::IOError(who + ": cannot create cache folder " + dir.string() + " (nor " + fallback.string() +
+                             "); set XDG_CACHE_HOME to a writable folder");
+    dir = fallback;
+    if (fs::is_regular_file(dir / name, ec)) return (dir / name).string();
+  }
+  const fs::path out = dir / name;
   const fs::path tmp = TempNameFor(out);
   Status made = convert(tmp.string());
   if (!made.ok()) {

@@ -16,7 +16,8 @@ namespace verger {
 std::string TorchCacheDir();
 
 // Path of a TorchScript file computing `spec`'s network. TorchScript
-// weights: spec.weights itself. ONNX: <TorchCacheDir()>/onnx-<key>.pt, the
+// weights: spec.weights itself. ONNX: <TorchCacheDir()>/onnx-<key>.pt (or, when that folder is not
+// writable, <temp>/verger-cache-<uid>/...), the
 // graph from spec.input_name to spec.feature_tensor imported in C++, keyed
 // by the file's sha256, both tensor names and the importer version; an op
 // the importer lacks is Unsupported naming the node. A VGG16 spec

@@ -24,6 +24,7 @@ from netns import Namespaces, leftovers  # noqa: E402
 from dask_util import (PYTHON, SHARED, check, every_row_once, manifest, run_local, same_output,  # noqa: E402
                        tempdir)
 import verger  # noqa: E402
+from verger import _cluster as vc  # noqa: E402
 
 s3_copy = sys.argv[1]
 BUILD = os.environ["VERGER_BUILD_DIR"]
@@ -89,7 +90,7 @@ try:
                  "--output", f"s3://{BUCKET}/output", "--s3-endpoint", endpoint, "--limit", str(LIMIT),
                  "--partition-size", str(PART), "--threads", "1", "--components", "8", "--format", "csv",
                  "--progress", "log"], env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
-            store = verger.open_store(f"s3://{BUCKET}/output", s3_endpoint=endpoint)
+            store = vc.open_store(f"s3://{BUCKET}/output", s3_endpoint=endpoint)
             deadline = time.monotonic() + 300
             while True:
                 objects, _ = store.list("_partitions/")
@@ -120,7 +121,7 @@ try:
     os.environ["VERGER_MODELS_DIR"] = models
     run_local("--input", IMAGES, "--output", local_out, "--limit", LIMIT, "--partition-size", PART, "--threads", "2",
               "--components", "8", "--format", "csv", "--progress", "none", "--overwrite")
-    items, _ = verger.list_images(verger.open_store(IMAGES), LIMIT)
+    items, _ = vc.list_images(vc.open_store(IMAGES), LIMIT)
     keys = [i[0] for i in items]
     m = manifest(fetched)
     check(m["images"]["ok"] == LIMIT and m["images"]["failed"] == 0, m["images"])
