@@ -44,17 +44,7 @@ std::string RelativeKey(const fs::path& root, const fs::path& p) {
 }  // namespace
 
 Result<Listing> LocalObjectStore::List(std::string_view prefix, bool (*accept)(std::string_view)) const {
-  Listing out;
-  VERGER_RETURN_IF_ERROR(ListEach(
-      prefix, accept,
-      [&](ObjectInfo&& o) {
-        out.objects.push_back(std::move(o));
-        return Status::OK();
-      },
-      &out.problems));
-  std::sort(out.problems.begin(), out.problems.end(),
-            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
-  return out;
+  return ListFromEach(prefix, accept);
 }
 
 Status LocalObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string_view), const ObjectVisitor& visit,

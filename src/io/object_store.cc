@@ -1,5 +1,7 @@
 #include "io/object_store.h"
 
+#include <algorithm>
+
 #include "core/file_util.h"
 
 namespace verger {
@@ -16,6 +18,20 @@ Status ObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string
   for (auto& p : listing.problems) problems->push_back(std::move(p));
   for (auto& o : listing.objects) VERGER_RETURN_IF_ERROR(visit(std::move(o)));
   return Status::OK();
+}
+
+Result<Listing> ObjectStore::ListFromEach(std::string_view prefix, bool (*accept)(std::string_view key)) const {
+  Listing out;
+  VERGER_RETURN_IF_ERROR(ListEach(
+      prefix, accept,
+      [&](ObjectInfo&& o) {
+        out.objects.push_back(std::move(o));
+        return Status::OK();
+      },
+      &out.problems));
+  std::sort(out.problems.begin(), out.problems.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  return out;
 }
 
 }  // namespace verger

@@ -66,6 +66,10 @@ class ObjectStore {
   virtual Status ListEach(std::string_view prefix, bool (*accept)(std::string_view key), const ObjectVisitor& visit,
                           std::vector<ListingProblem>* problems) const;
 
+  // For stores whose ListEach streams: List built from it (objects in key
+  // order, problems sorted by key).
+  Result<Listing> ListFromEach(std::string_view prefix, bool (*accept)(std::string_view key)) const;
+
   // Reads one whole object into memory. NotFound if absent, PermissionDenied
   // if not readable, IOError otherwise. Thread-safe.
   virtual Result<std::vector<uint8_t>> Read(std::string_view key) const = 0;

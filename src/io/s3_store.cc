@@ -97,17 +97,7 @@ std::string S3ObjectStore::uri() const { return "s3://" + bucket_ + (prefix_.emp
 std::string S3ObjectStore::Describe(std::string_view key) const { return "s3://" + bucket_ + "/" + ObjectKey(key); }
 
 Result<Listing> S3ObjectStore::List(std::string_view prefix, bool (*accept)(std::string_view)) const {
-  Listing out;
-  VERGER_RETURN_IF_ERROR(ListEach(
-      prefix, accept,
-      [&](ObjectInfo&& o) {
-        out.objects.push_back(std::move(o));
-        return Status::OK();
-      },
-      &out.problems));
-  std::sort(out.problems.begin(), out.problems.end(),
-            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
-  return out;
+  return ListFromEach(prefix, accept);
 }
 
 // ListObjectsV2 returns keys in UTF-8 binary (bytewise) order, page after
