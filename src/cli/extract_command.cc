@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/json_field.h"
 #include "engine/extract_job.h"
 #include "engine/extract_plan.h"
 #include "engine/job_counts.h"
@@ -101,8 +102,8 @@ void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
                         {"errors_file", s.errors_uri}, {"stage_seconds", s.stages.ToJson()},
                         {"store_retries", s.store_retries}};
     if (s.counts.is_object()) {
-      j["labels"] = s.counts.value("labels", nlohmann::json::object());
-      j["error_reasons"] = s.counts.value("error_reasons", nlohmann::json::object());
+      j["labels"] = JsonField(s.counts, "labels", nlohmann::json::object());
+      j["error_reasons"] = JsonField(s.counts, "error_reasons", nlohmann::json::object());
     }
     std::fprintf(stderr, "%s\n", j.dump().c_str());
     return;

@@ -1,4 +1,5 @@
 #include "engine/extract_job.h"
+#include "core/json_field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -258,9 +259,9 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, index, &marker));
       // Failed images are always retried (the file may be fixed, the outage
       // over): the partition is rewritten, its good rows copied (RowReuse).
-      if (reused && marker.value("failed", int64_t{0}) > 0) {
+      if (reused && JsonField(marker, "failed", int64_t{0}) > 0) {
         reused = false;
-        for (const auto& e : marker["errors"]) retrying.insert(e.value("key", ""));
+        for (const auto& e : JsonField(marker, "errors", json::array())) retrying.insert(JsonField(e, "key", ""));
       }
       // Read before the first partition is rewritten: the markers say which
       // rows of unchanged images an earlier run left, and where. Not read at

@@ -1,4 +1,5 @@
 #include "engine/extractor.h"
+#include "core/json_field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -80,8 +81,8 @@ Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::
       m->value("formats", json::array()) != json(extractor.config().formats) || !m->contains("files"))
     return false;
   for (const auto& f : (*m)["files"]) {
-    auto it = sizes.find(f.value("key", ""));
-    if (it == sizes.end() || it->second != f.value("bytes", uint64_t{0})) return false;
+    auto it = sizes.find(JsonField(f, "key", ""));
+    if (it == sizes.end() || it->second != JsonField(f, "bytes", uint64_t{0})) return false;
   }
   if (extractor.config().write_pca_stats && !sizes.count(m->value("pca_stats", ""))) return false;
   if (marker) *marker = std::move(m).value();

@@ -1,4 +1,5 @@
 #include "engine/inspect.h"
+#include "core/json_field.h"
 
 #include <cstdio>
 
@@ -35,29 +36,29 @@ Result<std::string> InspectOutput(const InspectOptions& o) {
   const json& m = *manifest_r;
   std::string out;
   out += "location:      " + store->uri() + "\n";
-  out += "created:       " + m.value("created", "?") + " by verger " + m.value("verger_version", "?") + "\n";
-  out += "input:         " + m.value("input", "?") + "\n";
+  out += "created:       " + JsonField(m, "created", "?") + " by verger " + JsonField(m, "verger_version", "?") + "\n";
+  out += "input:         " + JsonField(m, "input", "?") + "\n";
   if (m.contains("model"))
-    out += "model:         " + m["model"].value("name", "?") + " (" + m.value("backend", "?") + "), sha256 " +
-           m.value("model_sha256", "").substr(0, 16) + "...\n";
+    out += "model:         " + JsonField(m["model"], "name", "?") + " (" + JsonField(m, "backend", "?") + "), sha256 " +
+           JsonField(m, "model_sha256", "").substr(0, 16) + "...\n";
   if (m.contains("backend_reason"))
-    out += "backend:       " + m.value("backend_reason", "") + ", batch " + std::to_string(m.value("batch", 0)) + "\n";
-  out += "features:      " + std::to_string(m.value("feature_dim", 0)) + "-d, formats " + m["formats"].dump() + "\n";
+    out += "backend:       " + JsonField(m, "backend_reason", "") + ", batch " + std::to_string(JsonField(m, "batch", 0)) + "\n";
+  out += "features:      " + std::to_string(JsonField(m, "feature_dim", 0)) + "-d, formats " + JsonField(m, "formats", json::array()).dump() + "\n";
   if (m.contains("images")) {
     const json& i = m["images"];
-    out += "images:        " + std::to_string(i.value("listed", 0)) + " listed, " + std::to_string(i.value("ok", 0)) +
-           " ok, " + std::to_string(i.value("failed", 0)) + " failed (see " + m.value("errors_file", "errors.csv") +
+    out += "images:        " + std::to_string(JsonField(i, "listed", 0)) + " listed, " + std::to_string(JsonField(i, "ok", 0)) +
+           " ok, " + std::to_string(JsonField(i, "failed", 0)) + " failed (see " + JsonField(m, "errors_file", "errors.csv") +
            ")\n";
   }
-  out += "partitions:    " + std::to_string(m["partitions"].size()) + " of up to " +
-         std::to_string(m.value("partition_size", 0)) + " images\n";
-  out += "speed:         " + Fmt("%.1f images/s", m.value("images_per_s", 0.0)) + ", " +
-         Fmt("%.0f images per hour per vCPU", m.value("images_per_hour_per_vcpu", 0.0)) + "\n";
+  out += "partitions:    " + std::to_string(JsonField(m, "partitions", json::array()).size()) + " of up to " +
+         std::to_string(JsonField(m, "partition_size", 0)) + " images\n";
+  out += "speed:         " + Fmt("%.1f images/s", JsonField(m, "images_per_s", 0.0)) + ", " +
+         Fmt("%.0f images per hour per vCPU", JsonField(m, "images_per_hour_per_vcpu", 0.0)) + "\n";
   if (m.contains("pca")) {
     const json& p = m["pca"];
-    out += "pca:           " + std::to_string(p.value("components", 0)) + " components explaining " +
-           Fmt("%.2f%%", 100 * p.value("explained_variance_ratio_total", 0.0)) + " of the variance (" +
-           p.value("model", "") + ")\n";
+    out += "pca:           " + std::to_string(JsonField(p, "components", 0)) + " components explaining " +
+           Fmt("%.2f%%", 100 * JsonField(p, "explained_variance_ratio_total", 0.0)) + " of the variance (" +
+           JsonField(p, "model", "") + ")\n";
   }
 
   const json* parts = nullptr;

@@ -1,4 +1,5 @@
 #include "engine/job_counts.h"
+#include "core/json_field.h"
 
 #include <algorithm>
 #include <map>
@@ -33,12 +34,12 @@ json CountByLabelAndReason(const json& partitions, const std::vector<ImageError>
   for (const auto& p : partitions) {
     // Every format lists the same rows per label: count each label once.
     std::map<std::string, int64_t> rows;
-    for (const auto& f : p.value("files", json::array())) rows[f.value("label", "")] = f.value("rows", int64_t{0});
+    for (const auto& f : JsonField(p, "files", json::array())) rows[JsonField(f, "label", "")] = JsonField(f, "rows", int64_t{0});
     for (const auto& [label, n] : rows) {
       json& l = label_entry(label);
       l["ok"] = l["ok"].get<int64_t>() + n;
     }
-    for (const auto& e : p.value("errors", json::array())) fail(e.value("key", ""), e.value("reason", ""));
+    for (const auto& e : JsonField(p, "errors", json::array())) fail(JsonField(e, "key", ""), JsonField(e, "reason", ""));
   }
   for (const auto& e : listing_errors) fail(e.key, e.reason);
   return {{"labels", labels}, {"error_reasons", reasons}};
@@ -57,10 +58,10 @@ std::string Limited(std::vector<std::string> items, size_t max_items) {
 
 std::string FormatLabelCounts(const json& counts, size_t max_items) {
   std::vector<std::string> items;
-  const json labels = counts.value("labels", json::object());  // items() must not outlive it
+  const json labels = JsonField(counts, "labels", json::object());  // items() must not outlive it
   for (const auto& [label, c] : labels.items()) {
-    std::string s = label + " " + std::to_string(c.value("ok", int64_t{0})) + " ok";
-    if (c.value("failed", int64_t{0}) > 0) s += ", " + std::to_string(c.value("failed", int64_t{0})) + " failed";
+    std::string s = label + " " + std::to_string(JsonField(c, "ok", int64_t{0})) + " ok";
+    if (JsonField(c, "failed", int64_t{0}) > 0) s += ", " + std::to_string(JsonField(c, "failed", int64_t{0})) + " failed";
     items.push_back(std::move(s));
   }
   return Limited(std::move(items), max_items);
@@ -68,7 +69,7 @@ std::string FormatLabelCounts(const json& counts, size_t max_items) {
 
 std::string FormatReasonCounts(const json& counts, size_t max_items) {
   std::vector<std::pair<int64_t, std::string>> sorted;
-  const json reasons = counts.value("error_reasons", json::object());
+  const json reasons = JsonField(counts, "error_reasons", json::object());
   for (const auto& [kind, n] : reasons.items())
     sorted.emplace_back(-n.get<int64_t>(), kind);
   std::sort(sorted.begin(), sorted.end());

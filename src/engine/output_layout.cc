@@ -1,4 +1,5 @@
 #include "engine/output_layout.h"
+#include "core/json_field.h"
 
 #include <regex>
 
@@ -108,12 +109,12 @@ Status RemoveTemporaries(ObjectStore& out) {
 std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann::json& partition,
                                                                  std::string_view dataset, const TableFormat& format) {
   std::vector<std::pair<std::string, std::string>> out;
-  const int64_t index = partition.value("index", int64_t{-1});
+  const int64_t index = JsonField(partition, "index", int64_t{-1});
   const std::string suffix = format.suffixes().front();
-  for (const auto& f : partition.value("files", nlohmann::json::array())) {
-    const std::string label = f.value("label", "");
+  for (const auto& f : JsonField(partition, "files", nlohmann::json::array())) {
+    const std::string label = JsonField(f, "label", "");
     const std::string base = TableBaseKey(dataset, label, index);
-    if (f.value("key", "") == base + suffix) out.emplace_back(base, label);
+    if (JsonField(f, "key", "") == base + suffix) out.emplace_back(base, label);
   }
   return out;
 }
@@ -121,7 +122,7 @@ std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann:
 std::set<std::string> ListedKeys(const nlohmann::json& partitions) {
   std::set<std::string> keys;
   for (const auto& p : partitions) {
-    for (const auto& f : p.value("files", nlohmann::json::array())) keys.insert(f.value("key", ""));
+    for (const auto& f : JsonField(p, "files", nlohmann::json::array())) keys.insert(JsonField(f, "key", ""));
     if (p.contains("pca_stats")) keys.insert(p["pca_stats"].get<std::string>());
   }
   return keys;

@@ -1,4 +1,5 @@
 #include "engine/output_lock.h"
+#include "core/json_field.h"
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -44,8 +45,8 @@ std::string NewRunId() {
 
 // "pid 123 on host h, started 2026-...Z (verger run)".
 std::string DescribeHolder(const json& h) {
-  return "pid " + std::to_string(h.value("pid", int64_t{0})) + " on host " + h.value("host", std::string("?")) +
-         ", started " + h.value("started", std::string("?")) + " (verger " + h.value("command", std::string("?")) +
+  return "pid " + std::to_string(JsonField(h, "pid", int64_t{0})) + " on host " + JsonField(h, "host", std::string("?")) +
+         ", started " + JsonField(h, "started", std::string("?")) + " (verger " + JsonField(h, "command", std::string("?")) +
          ")";
 }
 
@@ -113,13 +114,13 @@ Result<std::unique_ptr<OutputLock>> OutputLock::Acquire(ObjectStore& out, std::s
   auto existing = ReadJson(out, kLeaseKey);
   if (existing.ok() && existing->is_object()) {
     const json& h = *existing;
-    const bool expired = h.value("expires_unix", int64_t{0}) < static_cast<int64_t>(now);
-    const bool dead_here = h.value("host", std::string()) == EscapeNonUtf8(HostName()) &&
-                           ::kill(static_cast<pid_t>(h.value("pid", int64_t{0})), 0) != 0 && errno == ESRCH;
+    const bool expired = JsonField(h, "expires_unix", int64_t{0}) < static_cast<int64_t>(now);
+    const bool dead_here = JsonField(h, "host", std::string()) == EscapeNonUtf8(HostName()) &&
+                           ::kill(static_cast<pid_t>(JsonField(h, "pid", int64_t{0})), 0) != 0 && errno == ESRCH;
     if (!expired && !dead_here)
       return Status::AlreadyExists(out.uri() + ": another verger job is writing this output: " + DescribeHolder(h) +
                                    " (lease " + out.Describe(kLeaseKey) + " until " +
-                                   IsoTime(static_cast<std::time_t>(h.value("expires_unix", int64_t{0}))) +
+                                   IsoTime(static_cast<std::time_t>(JsonField(h, "expires_unix", int64_t{0}))) +
                                    "). Wait for it to finish (or stop it), or choose another --output");
     SayTakenOver(out.uri(), h, expired ? "let its lease expire" : "is no longer running on this host");
   } else if (!existing.ok() && existing.status().code() != StatusCode::kNotFound &&

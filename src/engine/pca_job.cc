@@ -1,4 +1,5 @@
 #include "engine/pca_job.h"
+#include "core/json_field.h"
 #include "engine/stage_seconds.h"
 
 #include <chrono>
@@ -251,7 +252,7 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   }
   VERGER_ASSIGN_OR_RETURN(PcaStats merged, merger.Finish());
   VERGER_RETURN_IF_ERROR(lock->Confirm());
-  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitAndWritePca(*store, merged, o.pca, manifest.value("model_sha256", "")));
+  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitAndWritePca(*store, merged, o.pca, JsonField(manifest, "model_sha256", "")));
 
   summary.n_samples = model.n_samples();
   summary.dim = model.dim();
@@ -282,7 +283,7 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
   if (model.dim() != dim)
     return Status::InvalidArgument(model_where + ": model expects " + std::to_string(model.dim()) +
                                    "-d rows, the features are " + std::to_string(dim) + "-d");
-  const std::string source = manifest.value("model_sha256", "");
+  const std::string source = JsonField(manifest, "model_sha256", "");
   if (!model.source_hash().empty() && !source.empty() && model.source_hash() != source)
     return Status::InvalidArgument(model_where + ": fit on features of a different model/preprocessing (hash " +
                                    model.source_hash().substr(0, 12) + " vs " + source.substr(0, 12) + ")");

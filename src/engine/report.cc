@@ -1,4 +1,5 @@
 #include "engine/report.h"
+#include "core/json_field.h"
 
 #include <fmt/format.h>
 
@@ -212,7 +213,7 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
     return raw.status();
   }
 
-  const json images = manifest.value("images", json::object());
+  const json images = JsonField(manifest, "images", json::object());
   int64_t ok = 0, failed = 0;
   for (const auto& [l, c] : labels) ok += c.ok, failed += c.failed;
   if (summary) {

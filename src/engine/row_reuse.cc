@@ -1,4 +1,5 @@
 #include "engine/row_reuse.h"
+#include "core/json_field.h"
 
 #include <algorithm>
 #include <set>
@@ -32,7 +33,7 @@ Result<std::unique_ptr<RowReuse>> RowReuse::Load(const ObjectStore& out, const s
     }
     const json& marker = *m;
     // Anything not shaped as this version writes it is skipped, not trusted.
-    if (!marker.is_object() || marker.value("model_sha256", "") != model_sha256 || !marker.contains("inputs") ||
+    if (!marker.is_object() || JsonField(marker, "model_sha256", "") != model_sha256 || !marker.contains("inputs") ||
         !marker["inputs"].is_array() || !marker.contains("files") || !marker["files"].is_array() ||
         !marker.contains("formats") || !marker["formats"].is_array() || marker["formats"].empty() ||
         !marker["formats"][0].is_string() || !marker.contains("index") || !marker["index"].is_number_integer() ||
@@ -106,7 +107,7 @@ Status RowReuse::LoadInputs(const ObjectStore& out, Marker& m) {
   const json& marker = *read;
   // Replaced since Load (by a partition of this run written without
   // BeforeMarkerOverwrite, or another process): not the rows indexed.
-  if (!marker.is_object() || marker.value("inputs_sha256", "") != m.inputs_sha256 || !marker.contains("inputs") ||
+  if (!marker.is_object() || JsonField(marker, "inputs_sha256", "") != m.inputs_sha256 || !marker.contains("inputs") ||
       !marker["inputs"].is_array())
     return Status::OK();
   std::set<std::string> failed;

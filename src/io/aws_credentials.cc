@@ -1,4 +1,5 @@
 #include "io/aws_credentials.h"
+#include "core/json_field.h"
 
 #include <nlohmann/json.hpp>
 
@@ -94,16 +95,16 @@ Result<AwsCredentials> FetchImdsCredentials(const HttpClient& http, const std::s
   auto j = nlohmann::json::parse(cr.BodyText(), nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded() || !j.is_object())
     return Status::PermissionDenied(where + ": credentials document is not JSON");
-  if (j.value("Code", std::string("Success")) != "Success")
-    return Status::PermissionDenied(where + ": metadata service says " + j.value("Code", std::string()));
+  if (JsonField(j, "Code", std::string("Success")) != "Success")
+    return Status::PermissionDenied(where + ": metadata service says " + JsonField(j, "Code", std::string()));
   AwsCredentials c;
-  c.access_key_id = j.value("AccessKeyId", std::string());
-  c.secret_access_key = j.value("SecretAccessKey", std::string());
-  c.session_token = j.value("Token", std::string());
+  c.access_key_id = JsonField(j, "AccessKeyId", std::string());
+  c.secret_access_key = JsonField(j, "SecretAccessKey", std::string());
+  c.session_token = JsonField(j, "Token", std::string());
   c.source = where;
   if (c.access_key_id.empty() || c.secret_access_key.empty())
     return Status::PermissionDenied(where + ": credentials document lacks AccessKeyId/SecretAccessKey");
-  if (auto exp = ParseIso8601(j.value("Expiration", std::string()))) c.expiration = *exp;
+  if (auto exp = ParseIso8601(JsonField(j, "Expiration", std::string()))) c.expiration = *exp;
   return c;
 }
 
