@@ -447,14 +447,25 @@ class Translator {
     return RawArg(n, i);
   }
 
+  // x_scale * w_scale / y_scale in float32 operations, as OpenCV DNN's int8
+  // layers compute it. The scales are float32 in the graph; the same ratio
+  // computed in double and then rounded can be one ulp away, and a product
+  // that lands exactly on .5 then rounds the other way: one flipped level
+  // early in the network changes a tenth of the levels 30 layers later
+  // (tests/torch/int8_tie_probe.py, docs/models.md).
+  static float RequantMultiplier(double in_scale, double w_scale, double out_scale) {
+    const float product = static_cast<float>(in_scale) * static_cast<float>(w_scale);
+    return product / static_cast<float>(out_scale);
+  }
+
   // Per-output-channel requantization multipliers x_scale * w_scale[c] / y_scale, shaped to broadcast
   // over an output of `rank` dims whose channels are at dim `axis`.
   std::string Multipliers(const OnnxNode& n, double in_scale, const OnnxTensor& w_scale, double out_scale, size_t rank,
                           size_t axis) {
     std::vector<double> ws = w_scale.AsDoubles();
-    if (ws.size() == 1) return Float(in_scale * ws[0] / out_scale);
+    if (ws.size() == 1) return Float(RequantMultiplier(in_scale, ws[0], out_scale));
     std::vector<float> m;
-    for (double w : ws) m.push_back(float(in_scale * w / out_scale));
+    for (double w : ws) m.push_back(RequantMultiplier(in_scale, w, out_scale));
     Ints dims(rank, 1);
     dims[axis] = int64_t(ws.size());
     return NewParam(FloatTensor(dims, m));
@@ -477,8 +488,48 @@ class Translator {
     const Ints kernel(w->dims.begin() + 2, w->dims.end());
     VERGER_ASSIGN_OR_RETURN(std::string e, ConvExpr(n, x, NewParam(std::move(wl)), kernel, bias));
     const std::string m = Multipliers(n, x_scale, *ConstInput(n, 4), q.scale, w->dims.size(), 1);
-    BindTensor(n, Requantize(e, m, q), q);
+    if (IsOpenCvDepthwise3x3(n, *w)) {
+      BindTensor(n, RequantizeLikeOpenCvDepthwise(n, x, e, m, q), q);
+    } else {
+      BindTensor(n, Requantize(e, m, q), q);
+    }
     return Status::OK();
+  }
+
+  // ONNX leaves QLinearConv's rounding of halfway products open. OpenCV DNN
+  // (4.6, AVX2) rounds them to even everywhere except in its 3x3 depthwise
+  // kernel (fastDepthwiseConv, taken when the input is at least 18 wide and
+  // padded by at most 1), whose scalar columns use std::round, ties away from
+  // zero: the first column when padded on the left, the columns from outW1 on,
+  // and every column when fewer than 32 remain for its 32-wide vector loop.
+  // Following it makes the torch import of an int8 graph give OpenCV's features
+  // bit for bit; one halfway product rounded the other way early in
+  // MobileNetV2 changes a tenth of the levels 30 layers later.
+  // tests/torch/int8_tie_probe.py checks the rule against every QLinearConv output.
+  bool IsOpenCvDepthwise3x3(const OnnxNode& n, const OnnxTensor& w) const {
+    const Ints pads = AttrInts(n, "pads", Ints(4, 0)), strides = AttrInts(n, "strides", Ints(2, 1));
+    return w.dims.size() == 4 && w.dims[1] == 1 && w.dims[2] == 3 && w.dims[3] == 3 &&
+           AttrInt(n, "group", 1) == w.dims[0] && AttrInts(n, "dilations", Ints(2, 1)) == Ints(2, 1) &&
+           pads.size() == 4 && pads[0] == pads[2] && pads[1] == pads[3] && pads[0] <= 1 && pads[1] <= 1 &&
+           strides.size() == 2 && (strides[1] == 1 || strides[1] == 2) && AttrString(n, "auto_pad", "NOTSET") == "NOTSET";
+  }
+  std::string RequantizeLikeOpenCvDepthwise(const OnnxNode& n, const std::string& x, const std::string& acc,
+                                            const std::string& multiplier, const QuantParams& q) {
+    const int64_t pad_l = AttrInts(n, "pads", Ints(4, 0))[1], stride = AttrInts(n, "strides", Ints(2, 1))[1];
+    const std::string start = std::to_string(pad_l > 0 ? 1 : 0);
+    const std::string p = Emit(acc + ".mul_(" + multiplier + ")");
+    const std::string w_in = Emit(x + ".size(3)"), w_out = Emit(p + ".size(3)");
+    const std::string w1 = Emit("min(" + w_out + ", (" + w_in + " - 2 + " + std::to_string(pad_l) + ") // " +
+                                std::to_string(stride) + ")");
+    // Columns [lo, hi) round ties to even; the others away from zero (none for inputs under 18 wide).
+    const std::string lo = Emit("(0 if " + w_in + " < 18 else (" + start + " if " + w1 + " >= " + start + " + 32 else " +
+                                w_out + "))");
+    const std::string hi = Emit("(" + w_out + " if " + w_in + " < 18 else " + w1 + ")");
+    const std::string col = Emit("torch.arange(" + w_out + ", device=" + p + ".device)");
+    const std::string away = Emit("torch.logical_and(torch.eq(torch.sub(" + p + ", torch.floor(" + p + ")), 0.5), " +
+                                  "torch.logical_or(torch.lt(" + col + ", " + lo + "), torch.ge(" + col + ", " + hi + ")))");
+    return "torch.where(" + away + ", torch.add(" + p + ", torch.sign(" + p + "), alpha=0.5), torch.round(" + p +
+           ")).clamp_(" + Float(double(q.qmin - q.zero_point)) + ", " + Float(double(q.qmax - q.zero_point)) + ")";
   }
 
   // A 2-D constant transposed (for linear weights).
@@ -555,8 +606,12 @@ class Translator {
     VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 6, 7));
     VERGER_ASSIGN_OR_RETURN(double a_scale, Scale(n, 1));
     VERGER_ASSIGN_OR_RETURN(double b_scale, Scale(n, 4));
-    BindTensor(n, Requantize("(" + a + " * " + Float(a_scale / q.scale) + " + " + b + " * " + Float(b_scale / q.scale) + ")",
-                             "1.0", q), q);
+    // As OpenCV DNN adds: both inputs dequantized, summed, then multiplied by
+    // 1 / C_scale, all in float32 (the same sum scaled by A_scale / C_scale and
+    // B_scale / C_scale first rounds a few halfway sums the other way).
+    const float inverse = 1.0f / static_cast<float>(q.scale);
+    BindTensor(n, Requantize("(" + a + " * " + Float(static_cast<float>(a_scale)) + " + " + b + " * " +
+                                 Float(static_cast<float>(b_scale)) + ")", Float(inverse), q), q);
     return Status::OK();
   }
 
@@ -609,7 +664,7 @@ class Translator {
       VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 3, 4));
       VERGER_ASSIGN_OR_RETURN(double x_scale, Scale(n, 1));
       VERGER_ASSIGN_OR_RETURN(std::string xl, QuantizedArg(n, 0));
-      BindTensor(n, Requantize("torch.adaptive_avg_pool2d(" + xl + ", [1, 1])", Float(x_scale / q.scale), q), q);
+      BindTensor(n, Requantize("torch.adaptive_avg_pool2d(" + xl + ", [1, 1])", Float(RequantMultiplier(x_scale, 1.0, q.scale)), q), q);
     }
     return Status::OK();
   }
