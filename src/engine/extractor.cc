@@ -100,7 +100,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
 
   LoaderOptions lo;
   lo.decode_threads = model_.threads;
-  lo.io_threads = config_.io_concurrency > 0 ? config_.io_concurrency : DefaultIoConcurrency(input);
+  lo.io_threads = config_.io_concurrency > 0 ? config_.io_concurrency : input.preferred_io_concurrency();
   lo.window = std::max(2 * batch, lo.io_threads + lo.decode_threads + batch);
   lo.width = model_.spec.input_width;
   lo.height = model_.spec.input_height;
