@@ -105,7 +105,19 @@ std::string EffectiveBackend(const ModelSpec& spec) {
   return spec.backend;
 }
 
+static BackendFactory& TestFactory() {
+  static BackendFactory* factory = new BackendFactory();
+  return *factory;
+}
+
+void SetBackendFactoryForTesting(BackendFactory factory) { TestFactory() = std::move(factory); }
+
 Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, const BackendOptions& options) {
+  if (TestFactory()) {
+    auto made = TestFactory()(spec, options);
+    if (made.ok()) (*made)->set_choice("test backend");
+    return made;
+  }
   if (spec.backend == "auto") return CreateAuto(spec, options);
   if (spec.backend != "torch" && spec.backend != "opencv") {
     return Status::Unsupported("model " + spec.name + ": unknown backend '" + spec.backend +

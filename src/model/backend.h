@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -71,5 +72,14 @@ std::string EffectiveBackend(const ModelSpec& spec);
 // any other torch error (a corrupt file, a shape that does not match the
 // spec) is returned as it is.
 Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, const BackendOptions& options);
+
+// While set, CreateBackend returns what `factory` makes for every spec
+// (choice() "test backend") instead of loading the weights; null restores
+// the real backends. For tests only: the engine's unit tests run whole jobs
+// on a small deterministic backend, with no model file or plugin. Not
+// thread-safe: set it before any job starts.
+using BackendFactory =
+    std::function<Result<std::unique_ptr<InferenceBackend>>(const ModelSpec& spec, const BackendOptions& options)>;
+void SetBackendFactoryForTesting(BackendFactory factory);
 
 }  // namespace verger
