@@ -18,8 +18,9 @@ struct BackendOptions {
   int threads = 0;
 };
 
-// One network instance. Not thread-safe: one caller at a time (the engine
-// creates one per process).
+// One network instance. Not thread-safe: one caller at a time (each
+// Extractor and Featurizer owns one, loaded by LoadModel in
+// engine/model_loader.h).
 class InferenceBackend {
  public:
   virtual ~InferenceBackend() = default;
@@ -45,7 +46,8 @@ class InferenceBackend {
 
   // Why this backend runs, one line for summaries and manifests, e.g.
   // "auto: torch (ONNX imported)" or "auto: opencv, because torch: ONNX node
-  // 'x' (op Foo) is not supported". Set by CreateBackend.
+  // 'x' (op Foo) is not supported". Set by CreateBackend; LoadModel replaces
+  // it when the weights, not the spec, decided the backend.
   const std::string& choice() const { return choice_; }
   void set_choice(std::string choice) { choice_ = std::move(choice); }
 
