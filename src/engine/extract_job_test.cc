@@ -54,9 +54,8 @@ class PixelMeansBackend final : public InferenceBackend {
   }
   int64_t feature_dim() const override { return kDim; }
   std::string description() const override { return "pixel means (test backend)"; }
-  // The id goes into the model hash and the manifest's spec, which accept
-  // only real backend names.
-  std::string id() const override { return "opencv"; }
+  // The id goes into the model hash and the manifest's spec: a kind that runs.
+  BackendKind id() const override { return BackendKind::kOpenCv; }
   int default_batch() const override { return 3; }  // batches that straddle partitions
 
   static constexpr int64_t kDim = 4;

@@ -35,9 +35,9 @@ class InferenceBackend {
   // Human-readable engine and mode, e.g. "opencv-dnn 4.6.0 (CPU, 2 threads)".
   virtual std::string description() const = 0;
 
-  // "opencv" or "torch": the backend that runs (what ModelSpec::backend
-  // becomes once "auto" is resolved).
-  virtual std::string id() const = 0;
+  // kOpenCv or kTorch, never kAuto: the backend that runs (what
+  // ModelSpec::backend becomes once "auto" is resolved).
+  virtual BackendKind id() const = 0;
 
   // Images per forward pass that run fastest on this backend, used when the
   // caller gives none (measured, docs/benchmarks.md): LibTorch gains from
@@ -55,13 +55,13 @@ class InferenceBackend {
   std::string choice_;
 };
 
-// The backend to ask CreateBackend for when the user named none: "torch"
-// when spec.backend is "opencv" but the weights are TorchScript or Keras
-// HDF5 (only LibTorch reads those), else spec.backend ("auto" stays "auto":
+// The backend to ask CreateBackend for when the user named none: kTorch
+// when spec.backend is kOpenCv but the weights are TorchScript or Keras
+// HDF5 (only LibTorch reads those), else spec.backend (kAuto stays kAuto:
 // which backend runs an ONNX graph is only known once torch tried to import
 // it). Reads the first bytes of the weights file; an unreadable file keeps
 // spec.backend.
-std::string EffectiveBackend(const ModelSpec& spec);
+BackendKind EffectiveBackend(const ModelSpec& spec);
 
 // Loads the spec's weights with spec.backend and verifies, with a dummy
 // forward pass, that the feature tensor exists (NotFound listing valid
