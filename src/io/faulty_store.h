@@ -65,6 +65,7 @@ class FaultyObjectStore final : public ObjectStore {
   Status Delete(std::string_view key) override;
   int64_t retries() const override { return base_->retries(); }
   int preferred_io_concurrency() const override { return base_->preferred_io_concurrency(); }
+  const std::filesystem::path* local_root() const override { return base_->local_root(); }
 
  private:
   struct Armed {

@@ -42,6 +42,8 @@ TEST(MemoryStore, UriAndDescribeNameTheBucketAndPrefix) {
   ASSERT_TRUE(store.ok());
   EXPECT_EQ((*store)->uri(), "mem://names/p/q");
   EXPECT_EQ((*store)->Describe("x/y.jpg"), "mem://names/p/q/x/y.jpg");
+  EXPECT_EQ((*store)->local_root(), nullptr);
+  EXPECT_EQ((*store)->retries(), 0);
   auto missing = (*store)->Read("x/y.jpg");
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_NE(missing.status().message().find("mem://names/p/q/x/y.jpg"), std::string::npos) << missing.status().message();

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -100,6 +101,11 @@ class ObjectStore {
   // default I/O threads): network stores hide their latency behind many
   // requests, a local disk needs few. The default is 2.
   virtual int preferred_io_concurrency() const { return 2; }
+
+  // The local directory whose files are this store's objects, or null (the
+  // default) for stores that are not a local folder (S3, memory). Lets a job
+  // lock a local output with flock(2) instead of a lease object.
+  virtual const std::filesystem::path* local_root() const { return nullptr; }
 };
 
 struct StoreOptions {

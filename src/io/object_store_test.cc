@@ -71,6 +71,7 @@ TEST(OpenObjectStore, RoutesS3UrisToTheS3Store) {
             "http://127.0.0.1:9/my-bucket/some/prefix/a%20b%2B.jpg");
   EXPECT_EQ((*store)->retries(), 0);
   EXPECT_EQ((*store)->preferred_io_concurrency(), 32) << "many requests in flight hide S3's latency";
+  EXPECT_EQ((*store)->local_root(), nullptr);
 }
 
 TEST(OpenObjectStore, RejectsBadS3Locations) {
@@ -95,6 +96,8 @@ TEST(OpenObjectStore, OpensLocalDirectories) {
   EXPECT_EQ((*store)->uri(), tmpl);
   EXPECT_EQ((*store)->retries(), 0);
   EXPECT_EQ((*store)->preferred_io_concurrency(), 2);
+  ASSERT_NE((*store)->local_root(), nullptr) << "a local output is locked with flock on a file there";
+  EXPECT_EQ((*store)->local_root()->string(), tmpl);
   EXPECT_EQ(OpenObjectStore(tmpl + "/missing", {}).status().code(), StatusCode::kNotFound);
   StoreOptions create;
   create.create = true;
