@@ -6,8 +6,8 @@
 // recomputed), row reuse, marker validation, --max-errors, a failed write
 // in the middle of a job, and corrupt markers, manifests and statistics.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
-#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
