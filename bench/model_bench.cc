@@ -35,7 +35,7 @@ verger::InferenceBackend* Backend(const std::string& model, const std::string& w
   if (it == cache.end()) {
     auto s = verger::LoadModelSpec(model, weights);
     if (!s.ok()) return nullptr;
-    s->backend = "opencv";  // this benchmark is OpenCV DNN's; built-ins default to auto
+    s->backend = verger::BackendKind::kOpenCv;  // this benchmark is OpenCV DNN's; built-ins default to auto
     auto b = verger::CreateBackend(*s, verger::BackendOptions{.threads = kThreads});
     if (!b.ok()) {
       std::fprintf(stderr, "%s\n", b.status().ToString().c_str());

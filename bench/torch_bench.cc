@@ -49,7 +49,9 @@ Loaded* Get(const std::string& spec_path, const std::string& precision, int thre
   if (it != cache.end()) return &it->second;
   auto spec = verger::LoadModelSpec(spec_path);
   if (!spec.ok()) return *error = spec.status().ToString(), nullptr;
-  spec->precision = precision;
+  auto parsed = verger::ParsePrecision(precision);
+  if (!parsed.ok()) return *error = parsed.status().ToString(), nullptr;
+  spec->precision = *parsed;
   auto b = verger::CreateBackend(*spec, verger::BackendOptions{threads});
   if (!b.ok()) return *error = b.status().ToString(), nullptr;
   Loaded& l = cache[key];

@@ -42,11 +42,11 @@ void AddExtractOptions(CLI::App* cmd, ExtractOptions& o, LogChoice& log) {
                   "and cached; ONNX it imports), else opencv for ONNX, with the reason in the summary and\n"
                   "manifest.json (backend_reason); opencv = OpenCV DNN (any ONNX it reads, CPU fp32);\n"
                   "torch = LibTorch only, exit 2 naming what it cannot run. See docs/benchmarks.md")
-      ->check(OneOf({"auto", "opencv", "torch"}));
+      ->check(OneOf(BackendKindNames()));
   cmd->add_option("--device", o.device, "Device for backend torch: cpu (default) or cuda")
-      ->check(OneOf({"cpu", "cuda"}));
+      ->check(OneOf(DeviceNames()));
   cmd->add_option("--precision", o.precision, "Precision for backend torch: fp32 (default), bf16, or int8 (needs a quantized model: docs/benchmarks.md)")
-      ->check(OneOf({"fp32", "bf16", "int8"}));
+      ->check(OneOf(PrecisionNames()));
   cmd->add_option("-b,--batch", o.batch,
                   "Images per forward pass (default: the backend's, 32 for torch, 1 for opencv;\n"
                   "manifest.json records the batch used)")

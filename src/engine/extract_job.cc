@@ -19,7 +19,6 @@
 #include "engine/output_lock.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
-#include "io/s3_store.h"
 #include "sink/csv_format.h"
 
 namespace verger {
@@ -33,7 +32,7 @@ using json = nlohmann::json;
 Status StoppedJob(const Status& cause, size_t complete, size_t total, const ObjectStore& input,
                   const ObjectStore& output) {
   if (cause.code() != StatusCode::kUnavailable) return cause;
-  const int64_t retries = ObjectStoreRetries(input) + ObjectStoreRetries(output);
+  const int64_t retries = input.retries() + output.retries();
   return Status::Unavailable(cause.message() + "; " + std::to_string(retries) +
                              " storage requests were retried, the last without success; " + std::to_string(complete) +
                              " of " + std::to_string(total) +
@@ -391,8 +390,8 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.wall_s = summary.wall_s;
   info.images_per_s = summary.images_per_s;
   info.stages = summary.stages;
-  info.input_retries = ObjectStoreRetries(*input);
-  info.output_retries = ObjectStoreRetries(*output);
+  info.input_retries = input->retries();
+  info.output_retries = output->retries();
   summary.store_retries = info.input_retries + info.output_retries;
   json manifest = FeaturesManifest(info, std::move(partitions_json));
   manifest["timeline"] = std::move(timeline);

@@ -30,6 +30,48 @@ std::string ReasonFor(const std::string& key, const Status& s) {
   return m;
 }
 
+// Atomic writes never leave half a marker, so one that does not parse or
+// lacks the shape RunExtract relies on was damaged: reported (Corrupt,
+// naming it) rather than silently recomputed, and never read unchecked.
+// TODO(issue 13): the typed PartitionMarker::FromJson replaces this check.
+Status CheckMarkerShape(const json& m, const std::string& where) {
+  auto bad = [&](const std::string& what) {
+    return Status::Corrupt(where + ": not a verger partition marker (" + what +
+                           "); delete it to recompute its partition, or use --overwrite");
+  };
+  if (!m.is_object()) return bad("not a JSON object");
+  auto field = [&](const char* name) -> const json* {
+    auto it = m.find(name);
+    return it == m.end() ? nullptr : &*it;
+  };
+  for (const char* name : {"inputs_sha256", "model_sha256"}) {
+    const json* v = field(name);
+    if (!v || !v->is_string()) return bad(std::string(name) + " is not a string");
+  }
+  for (const char* name : {"rows", "failed"}) {
+    const json* v = field(name);
+    if (!v || !v->is_number_integer() || v->get<int64_t>() < 0) return bad(std::string(name) + " is not a count");
+  }
+  for (const char* name : {"formats", "files", "errors"}) {
+    const json* v = field(name);
+    if (!v || !v->is_array()) return bad(std::string(name) + " is not a list");
+  }
+  auto is_string = [](const json& o, const char* name) {
+    auto it = o.find(name);
+    return it != o.end() && it->is_string();
+  };
+  for (const auto& f : m["files"]) {
+    auto bytes = f.is_object() ? f.find("bytes") : f.end();
+    if (!is_string(f, "key") || bytes == f.end() || !bytes->is_number_integer() || bytes->get<int64_t>() < 0)
+      return bad("a files entry lacks its key or bytes");
+  }
+  for (const auto& e : m["errors"])
+    if (!e.is_object() || !is_string(e, "key") || !is_string(e, "reason"))
+      return bad("an errors entry lacks its key or reason");
+  if (const json* v = field("pca_stats"); v && !v->is_string()) return bad("pca_stats is not a key");
+  return Status::OK();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<Extractor>> Extractor::Create(const ExtractorConfig& config) {
@@ -70,15 +112,19 @@ Result<std::map<std::string, uint64_t>> ObjectSizes(const ObjectStore& store) {
 Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::string, uint64_t>& sizes,
                                  const Extractor& extractor, const std::vector<ImageItem>& items,
                                  int64_t partition_index, json* marker) {
-  if (!sizes.count(PartitionMarkerKey(partition_index))) return false;
-  auto m = ReadJson(output, PartitionMarkerKey(partition_index));
+  const std::string key = PartitionMarkerKey(partition_index);
+  if (!sizes.count(key)) return false;
+  auto m = ReadJson(output, key);
   if (!m.ok()) {
-    if (m.status().code() == StatusCode::kNotFound || m.status().code() == StatusCode::kCorrupt) return false;
+    if (m.status().code() == StatusCode::kNotFound) return false;  // deleted since the listing
+    if (m.status().code() == StatusCode::kCorrupt)
+      return Status::Corrupt(m.status().message() + "; delete it to recompute its partition, or use --overwrite");
     return m.status();
   }
-  if (!m->is_object() || m->value("inputs_sha256", "") != PartitionInputsHash(items) ||
-      m->value("model_sha256", "") != extractor.spec_hash() ||
-      m->value("formats", json::array()) != json(extractor.config().formats) || !m->contains("files"))
+  VERGER_RETURN_IF_ERROR(CheckMarkerShape(*m, output.Describe(key)));
+  // A sound marker of other images, another model or other formats: its partition is recomputed.
+  if ((*m)["inputs_sha256"] != PartitionInputsHash(items) || (*m)["model_sha256"] != extractor.spec_hash() ||
+      (*m)["formats"] != json(extractor.config().formats))
     return false;
   for (const auto& f : (*m)["files"]) {
     auto it = sizes.find(JsonField(f, "key", ""));
@@ -100,7 +146,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
 
   LoaderOptions lo;
   lo.decode_threads = model_.threads;
-  lo.io_threads = config_.io_concurrency > 0 ? config_.io_concurrency : DefaultIoConcurrency(input);
+  lo.io_threads = config_.io_concurrency > 0 ? config_.io_concurrency : input.preferred_io_concurrency();
   lo.window = std::max(2 * batch, lo.io_threads + lo.decode_threads + batch);
   lo.width = model_.spec.input_width;
   lo.height = model_.spec.input_height;

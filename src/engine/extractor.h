@@ -36,7 +36,7 @@ struct ExtractorConfig {
   std::string backend, device, precision;
   int batch = 0;                      // images per forward pass; 0 = the backend's default_batch()
   int threads = 0;                    // 0 = all cores
-  int io_concurrency = 0;             // 0 = DefaultIoConcurrency(input store)
+  int io_concurrency = 0;             // 0 = the input store's preferred_io_concurrency()
   std::vector<std::string> formats = {"parquet"};
   int64_t max_pixels = kDefaultMaxPixels;
   int64_t max_file_bytes = kDefaultMaxFileBytes;

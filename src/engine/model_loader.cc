@@ -12,22 +12,29 @@ Result<LoadedModel> LoadModel(const ModelChoice& choice) {
   LoadedModel m;
   VERGER_ASSIGN_OR_RETURN(m.spec, LoadModelSpec(choice.model, choice.weights));
   if (!choice.backend.empty()) {
-    if (choice.backend != "auto" && choice.backend != "opencv" && choice.backend != "torch")
-      return Status::InvalidArgument("--backend must be auto, opencv or torch, got '" + choice.backend + "'");
-    m.spec.backend = choice.backend;
+    auto backend = ParseBackendKind(choice.backend);
+    if (!backend.ok()) return backend.status().WithContext("--backend");
+    m.spec.backend = *backend;
   }
-  const std::string requested = m.spec.backend;
+  const BackendKind requested = m.spec.backend;
   // A spec saying opencv, with .pt / Keras .h5 weights (e.g. --weights): only LibTorch reads those.
   if (choice.backend.empty()) m.spec.backend = EffectiveBackend(m.spec);
-  if (!choice.device.empty()) m.spec.device = choice.device;
-  if (!choice.precision.empty()) m.spec.precision = choice.precision;
-  Status options_ok = CheckDeviceAndPrecision(m.spec.device, m.spec.precision);
-  if (!options_ok.ok()) return options_ok.WithContext("--device/--precision");
+  if (!choice.device.empty()) {
+    auto device = ParseDevice(choice.device);
+    if (!device.ok()) return device.status().WithContext("--device");
+    m.spec.device = *device;
+  }
+  if (!choice.precision.empty()) {
+    auto precision = ParsePrecision(choice.precision);
+    if (!precision.ok()) return precision.status().WithContext("--precision");
+    m.spec.precision = *precision;
+  }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   m.threads = choice.threads > 0 ? choice.threads : cores;
   VERGER_ASSIGN_OR_RETURN(m.backend, CreateBackend(m.spec, BackendOptions{m.threads}));
   if (m.spec.backend != requested) {
-    m.backend->set_choice(m.spec.backend + ", because only LibTorch reads these weights (the spec says " + requested + ")");
+    m.backend->set_choice(std::string(Name(m.spec.backend)) + ", because only LibTorch reads these weights (the spec says " +
+                          std::string(Name(requested)) + ")");
   }
   m.spec.backend = m.backend->id();
   VERGER_ASSIGN_OR_RETURN(m.spec_hash, ModelSpecHash(m.spec));

@@ -17,15 +17,16 @@ struct ModelChoice {
   std::string model = "mobilenetv2";  // built-in name or spec file
   std::string weights;                // replaces the spec's weights file
   // Non-empty: replace the spec's backend ("auto", "opencv", "torch"),
-  // device ("cpu", "cuda") and precision ("fp32", "bf16", "int8").
+  // device ("cpu", "cuda") and precision ("fp32", "bf16", "int8"); read by
+  // ParseBackendKind/ParseDevice/ParsePrecision (model/model_spec.h).
   std::string backend, device, precision;
   int threads = 0;                    // 0 = all cores
   int batch = 0;                      // images per forward pass; 0 = the backend's default_batch()
 };
 
 struct LoadedModel {
-  // spec.backend is the backend that runs ("opencv" or "torch"), never
-  // "auto": it goes into the hash, so rows computed on different backends
+  // spec.backend is the backend that runs (kOpenCv or kTorch), never
+  // kAuto: it goes into the hash, so rows computed on different backends
   // (which differ in the last digits) are never mixed by --resume.
   ModelSpec spec;
   std::string spec_hash;

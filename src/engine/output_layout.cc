@@ -159,6 +159,4 @@ nlohmann::json PreprocessingJson(const ModelSpec& spec) {
           {"convert", "Pillow convert('RGB')"}};
 }
 
-int DefaultIoConcurrency(const ObjectStore& store) { return store.uri().rfind("s3://", 0) == 0 ? 32 : 2; }
-
 }  // namespace verger

@@ -91,8 +91,4 @@ Result<nlohmann::json> ReadJson(const ObjectStore& store, std::string_view key);
 // The preprocessing a spec implies, as recorded in manifests and metadata.
 nlohmann::json PreprocessingJson(const ModelSpec& spec);
 
-// Concurrent reads worth having in flight for a store: network stores hide
-// latency behind many requests, local disks need few.
-int DefaultIoConcurrency(const ObjectStore& store);
-
 }  // namespace verger

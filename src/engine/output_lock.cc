@@ -16,7 +16,6 @@
 #include "core/file_util.h"
 #include "core/utf8.h"
 #include "engine/output_layout.h"
-#include "io/local_store.h"
 
 namespace verger {
 
@@ -76,8 +75,8 @@ Result<std::unique_ptr<OutputLock>> OutputLock::Acquire(ObjectStore& out, std::s
   json holder = {{"run_id", lock->run_id_}, {"host", EscapeNonUtf8(HostName())}, {"pid", static_cast<int64_t>(::getpid())},
                  {"started", IsoTime(now)}, {"command", std::string(command)}};
 
-  if (auto* local = dynamic_cast<LocalObjectStore*>(&out)) {
-    const auto path = local->root() / kLocalLockName;
+  if (const std::filesystem::path* root = out.local_root()) {
+    const auto path = *root / kLocalLockName;
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return Status::IOError(path.string() + ": cannot open the output's lock file: " + ErrnoMessage(errno));
     std::string previous;

@@ -44,8 +44,33 @@ Result<json> ReadFeaturesManifest(const ObjectStore& store, std::string_view key
                               ": no manifest; run `verger extract` into this location first (or it did not finish)");
     return manifest.status();
   }
-  if (!manifest->contains("partitions") || !manifest->contains("feature_dim") || !manifest->contains("formats"))
-    return Status::Corrupt(store.Describe(key) + ": not a verger features manifest");
+  // Checked here, once, so fit and transform never read a field of the
+  // wrong type (nlohmann would throw). TODO(issue 13): the typed
+  // FeaturesManifest::FromJson replaces this check.
+  auto bad = [&](const std::string& what) {
+    return Status::Corrupt(store.Describe(key) + ": not a verger features manifest (" + what + ")");
+  };
+  const json& m = *manifest;
+  if (!m.is_object()) return bad("not a JSON object");
+  auto dim = m.find("feature_dim");
+  if (dim == m.end() || !dim->is_number_integer() || dim->get<int64_t>() < 1) return bad("feature_dim is not a positive integer");
+  auto formats = m.find("formats");
+  if (formats == m.end() || !formats->is_array() || formats->empty()) return bad("formats is not a non-empty list");
+  for (const auto& f : *formats)
+    if (!f.is_string()) return bad("formats holds a non-name");
+  auto partitions = m.find("partitions");
+  if (partitions == m.end() || !partitions->is_array()) return bad("partitions is not a list");
+  for (const auto& p : *partitions) {
+    auto count = [&](const char* name) {
+      auto it = p.is_object() ? p.find(name) : p.end();
+      return it != p.end() && it->is_number_integer() && it->get<int64_t>() >= 0;
+    };
+    if (!count("index") || !count("rows")) return bad("a partition lacks its index or rows");
+    auto files = p.find("files");
+    if (files == p.end() || !files->is_array()) return bad("a partition's files is not a list");
+    auto stats = p.find("pca_stats");
+    if (stats != p.end() && !stats->is_string()) return bad("a partition's pca_stats is not a key");
+  }
   return manifest;
 }
 
@@ -70,35 +95,6 @@ Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const json& partiti
     if (!added.ok()) return added.WithContext(store.Describe(base));
   }
   return s;
-}
-
-Status StatsTreeMerger::Add(PcaStats stats) {
-  stack_.emplace_back(std::move(stats), 0);
-  while (stack_.size() >= 2 && stack_[stack_.size() - 2].second == stack_.back().second) {
-    auto right = std::move(stack_.back());
-    stack_.pop_back();
-    VERGER_RETURN_IF_ERROR(stack_.back().first.Merge(right.first));
-    ++stack_.back().second;
-  }
-  return Status::OK();
-}
-
-Result<PcaStats> StatsTreeMerger::Finish() {
-  if (stack_.empty()) return Status::InvalidArgument("no PCA statistics to merge (no partitions)");
-  while (stack_.size() > 1) {
-    auto right = std::move(stack_.back());
-    stack_.pop_back();
-    VERGER_RETURN_IF_ERROR(stack_.back().first.Merge(right.first));
-  }
-  PcaStats out = std::move(stack_.back().first);
-  stack_.clear();
-  return out;
-}
-
-Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts) {
-  StatsTreeMerger merger;
-  for (auto& p : parts) VERGER_RETURN_IF_ERROR(merger.Add(std::move(p)));
-  return merger.Finish();
 }
 
 Status WritePcaModel(ObjectStore& store, const PcaModel& model) {

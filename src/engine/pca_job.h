@@ -14,6 +14,7 @@
 #include "engine/output_layout.h"
 #include "reduce/pca_model.h"
 #include "reduce/pca_stats.h"
+#include "reduce/stats_tree.h"
 #include "sink/table.h"
 
 namespace verger {
@@ -70,21 +71,6 @@ Result<nlohmann::json> ReadFeaturesManifest(const ObjectStore& store, std::strin
 // else computed by reading its tables once (first format of the manifest).
 Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const nlohmann::json& partition,
                                    const TableFormat& format, int64_t dim);
-
-// Merges partition statistics as they arrive in a binary tree (a carry
-// chain: equal-sized subtrees merge at once), so at most log2(P) of them
-// are held — statistics are D x D, 128 MiB each at D = 4096.
-class StatsTreeMerger {
- public:
-  Status Add(PcaStats stats);
-  Result<PcaStats> Finish();  // InvalidArgument if nothing was added
-
- private:
-  std::vector<std::pair<PcaStats, int>> stack_;  // (subtree, level)
-};
-
-// The same tree over a list (partition order).
-Result<PcaStats> TreeMergeStats(std::vector<PcaStats> parts);
 
 // InvalidArgument for a negative K, a fraction outside (0, 1], or both.
 Status ValidatePcaChoice(const PcaChoice& choice);

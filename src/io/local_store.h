@@ -23,6 +23,7 @@ class LocalObjectStore final : public ObjectStore {
   Result<bool> Exists(std::string_view key) const override;
   Status Delete(std::string_view key) override;
 
+  const std::filesystem::path* local_root() const override { return &root_; }
   const std::filesystem::path& root() const { return root_; }
 
  private:

@@ -1,10 +1,12 @@
-// One storage interface for inputs and outputs, built from a URI (a local
-// directory today, s3://bucket/prefix later). Keys are '/'-separated paths
-// relative to the store's root, never starting with '/' and never holding
-// "." or ".." components.
+// One storage interface for inputs and outputs, built from a URI by
+// OpenObjectStore: a local directory (local_store.h), s3://bucket/prefix
+// (s3_store.h) or mem://name/prefix (memory_store.h, for tests). Keys are
+// '/'-separated paths relative to the store's root, never starting with '/'
+// and never holding empty, "." or ".." components (ValidateKey).
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <span>
@@ -89,6 +91,21 @@ class ObjectStore {
 
   // Deletes `key`; OK if it did not exist. Thread-safe.
   virtual Status Delete(std::string_view key) = 0;
+
+  // Requests this store has retried so far, from all threads, for run
+  // reports and manifests. The default, for stores that never retry, is 0.
+  // Thread-safe.
+  virtual int64_t retries() const { return 0; }
+
+  // How many reads are worth having in flight at once (the image loader's
+  // default I/O threads): network stores hide their latency behind many
+  // requests, a local disk needs few. The default is 2.
+  virtual int preferred_io_concurrency() const { return 2; }
+
+  // The local directory whose files are this store's objects, or null (the
+  // default) for stores that are not a local folder (S3, memory). Lets a job
+  // lock a local output with flock(2) instead of a lease object.
+  virtual const std::filesystem::path* local_root() const { return nullptr; }
 };
 
 struct StoreOptions {
@@ -96,10 +113,14 @@ struct StoreOptions {
   std::string s3_endpoint;   // e.g. http://127.0.0.1:7480; empty = AWS_ENDPOINT_URL or AWS
   std::string s3_region;     // empty = AWS_REGION / AWS_DEFAULT_REGION / profile / us-east-1
   bool s3_path_style = false;  // bucket in the path instead of the host name
+  // Null, or wraps each store OpenObjectStore opens: how a test hands a job,
+  // which opens its stores by URI, a FaultyObjectStore (faulty_store.h).
+  std::function<std::unique_ptr<ObjectStore>(std::unique_ptr<ObjectStore>)> wrap;
 };
 
-// Opens a store from a URI: a local path (absolute or relative, or file://)
-// or s3://bucket/prefix where the build supports it.
+// Opens a store from a URI: a local path (absolute or relative, or file://),
+// s3://bucket/prefix, or mem://name/prefix (a bucket of this process's
+// memory; options.create makes a missing one).
 Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options = {});
 
 // Checks a key is relative, '/'-separated and has no empty, "." or ".."

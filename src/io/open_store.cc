@@ -2,11 +2,14 @@
 #include <system_error>
 
 #include "io/local_store.h"
+#include "io/memory_store.h"
 #include "io/s3_store.h"
 
 namespace verger {
 
-Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options) {
+namespace {
+
+Result<std::unique_ptr<ObjectStore>> OpenUnwrapped(std::string_view uri, const StoreOptions& options) {
   std::string u(uri);
   if (u.empty()) return Status::InvalidArgument("empty location: give a directory or s3://bucket/prefix");
   auto scheme_end = u.find("://");
@@ -17,8 +20,11 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const
     } else if (scheme == "s3") {
       VERGER_ASSIGN_OR_RETURN(auto store, S3ObjectStore::Open(u, options));
       return std::unique_ptr<ObjectStore>(std::move(store));
+    } else if (scheme == "mem") {
+      VERGER_ASSIGN_OR_RETURN(auto store, MemoryObjectStore::Open(u, options));
+      return std::unique_ptr<ObjectStore>(std::move(store));
     } else {
-      return Status::InvalidArgument(u + ": unknown scheme '" + scheme + "://' (use a local path or s3://)");
+      return Status::InvalidArgument(u + ": unknown scheme '" + scheme + "://' (use a local path, s3:// or mem://)");
     }
   }
   while (u.size() > 1 && u.back() == '/') u.pop_back();
@@ -34,6 +40,14 @@ Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const
   if (!std::filesystem::exists(root, ec)) return Status::NotFound(root.string() + ": no such directory");
   if (!std::filesystem::is_directory(root, ec)) return Status::InvalidArgument(root.string() + ": not a directory");
   return std::unique_ptr<ObjectStore>(std::make_unique<LocalObjectStore>(std::filesystem::absolute(root).lexically_normal()));
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ObjectStore>> OpenObjectStore(std::string_view uri, const StoreOptions& options) {
+  VERGER_ASSIGN_OR_RETURN(auto store, OpenUnwrapped(uri, options));
+  if (options.wrap) store = options.wrap(std::move(store));
+  return store;
 }
 
 }  // namespace verger

@@ -75,6 +75,6 @@ int main(int argc, char** argv) {
   for (auto& t : pool) t.join();
   std::printf("copied %zu objects from %s to %s (%lld retries)\n", listing->objects.size() - failed.load(),
               (*src)->uri().c_str(), (*dst)->uri().c_str(),
-              static_cast<long long>(verger::ObjectStoreRetries(**src) + verger::ObjectStoreRetries(**dst)));
+              static_cast<long long>((*src)->retries() + (*dst)->retries()));
   return failed.load() == 0 ? 0 : 1;
 }

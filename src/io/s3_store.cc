@@ -303,9 +303,4 @@ Status S3ObjectStore::CreateBucket() {
   return resp.status();
 }
 
-int64_t ObjectStoreRetries(const ObjectStore& store) {
-  auto* s3 = dynamic_cast<const S3ObjectStore*>(&store);
-  return s3 != nullptr ? s3->retries() : 0;
-}
-
 }  // namespace verger

@@ -61,8 +61,9 @@ class S3ObjectStore final : public ObjectStore {
   // setup tools.
   Status CreateBucket();
 
-  // Requests retried so far (all threads). Thread-safe.
-  int64_t retries() const { return client_->retries(); }
+  int64_t retries() const override { return client_->retries(); }
+  // Many requests in flight hide the network's latency.
+  int preferred_io_concurrency() const override { return 32; }
   // Where the credentials came from, e.g. "environment".
   std::string credential_source() const { return client_->credentials().source(); }
   const std::string& bucket() const { return bucket_; }
@@ -82,8 +83,5 @@ class S3ObjectStore final : public ObjectStore {
   S3Tuning tuning_;
   std::unique_ptr<S3Client> client_;
 };
-
-// Retries performed by `store` if it is an S3 store, else 0; for run reports.
-int64_t ObjectStoreRetries(const ObjectStore& store);
 
 }  // namespace verger

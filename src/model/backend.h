@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -17,8 +18,9 @@ struct BackendOptions {
   int threads = 0;
 };
 
-// One network instance. Not thread-safe: one caller at a time (the engine
-// creates one per process).
+// One network instance. Not thread-safe: one caller at a time (each
+// Extractor and Featurizer owns one, loaded by LoadModel in
+// engine/model_loader.h).
 class InferenceBackend {
  public:
   virtual ~InferenceBackend() = default;
@@ -33,9 +35,9 @@ class InferenceBackend {
   // Human-readable engine and mode, e.g. "opencv-dnn 4.6.0 (CPU, 2 threads)".
   virtual std::string description() const = 0;
 
-  // "opencv" or "torch": the backend that runs (what ModelSpec::backend
-  // becomes once "auto" is resolved).
-  virtual std::string id() const = 0;
+  // kOpenCv or kTorch, never kAuto: the backend that runs (what
+  // ModelSpec::backend becomes once "auto" is resolved).
+  virtual BackendKind id() const = 0;
 
   // Images per forward pass that run fastest on this backend, used when the
   // caller gives none (measured, docs/benchmarks.md): LibTorch gains from
@@ -44,7 +46,8 @@ class InferenceBackend {
 
   // Why this backend runs, one line for summaries and manifests, e.g.
   // "auto: torch (ONNX imported)" or "auto: opencv, because torch: ONNX node
-  // 'x' (op Foo) is not supported". Set by CreateBackend.
+  // 'x' (op Foo) is not supported". Set by CreateBackend; LoadModel replaces
+  // it when the weights, not the spec, decided the backend.
   const std::string& choice() const { return choice_; }
   void set_choice(std::string choice) { choice_ = std::move(choice); }
 
@@ -52,13 +55,13 @@ class InferenceBackend {
   std::string choice_;
 };
 
-// The backend to ask CreateBackend for when the user named none: "torch"
-// when spec.backend is "opencv" but the weights are TorchScript or Keras
-// HDF5 (only LibTorch reads those), else spec.backend ("auto" stays "auto":
+// The backend to ask CreateBackend for when the user named none: kTorch
+// when spec.backend is kOpenCv but the weights are TorchScript or Keras
+// HDF5 (only LibTorch reads those), else spec.backend (kAuto stays kAuto:
 // which backend runs an ONNX graph is only known once torch tried to import
 // it). Reads the first bytes of the weights file; an unreadable file keeps
 // spec.backend.
-std::string EffectiveBackend(const ModelSpec& spec);
+BackendKind EffectiveBackend(const ModelSpec& spec);
 
 // Loads the spec's weights with spec.backend and verifies, with a dummy
 // forward pass, that the feature tensor exists (NotFound listing valid
@@ -71,5 +74,14 @@ std::string EffectiveBackend(const ModelSpec& spec);
 // any other torch error (a corrupt file, a shape that does not match the
 // spec) is returned as it is.
 Result<std::unique_ptr<InferenceBackend>> CreateBackend(const ModelSpec& spec, const BackendOptions& options);
+
+// While set, CreateBackend returns what `factory` makes for every spec
+// (choice() "test backend") instead of loading the weights; null restores
+// the real backends. For tests only: the engine's unit tests run whole jobs
+// on a small deterministic backend, with no model file or plugin. Not
+// thread-safe: set it before any job starts.
+using BackendFactory =
+    std::function<Result<std::unique_ptr<InferenceBackend>>(const ModelSpec& spec, const BackendOptions& options)>;
+void SetBackendFactoryForTesting(BackendFactory factory);
 
 }  // namespace verger

@@ -30,21 +30,21 @@ fs::path WriteFile(const std::string& name, const std::string& bytes) {
 }
 
 TEST(BackendChoice, BuiltinsDefaultToAuto) {
-  EXPECT_EQ(Builtin("mobilenetv2").backend, "auto");
-  EXPECT_EQ(Builtin("squeezenet").backend, "auto");
+  EXPECT_EQ(Builtin("mobilenetv2").backend, BackendKind::kAuto);
+  EXPECT_EQ(Builtin("squeezenet").backend, BackendKind::kAuto);
 }
 
 TEST(BackendChoice, EffectiveBackendSendsTorchOnlyWeightsToTorch) {
   ModelSpec spec = Builtin("squeezenet");
-  EXPECT_EQ(EffectiveBackend(spec), "auto");  // ONNX: decided when torch tries to import it
-  spec.backend = "opencv";
-  EXPECT_EQ(EffectiveBackend(spec), "opencv");
+  EXPECT_EQ(EffectiveBackend(spec), BackendKind::kAuto);  // ONNX: decided when torch tries to import it
+  spec.backend = BackendKind::kOpenCv;
+  EXPECT_EQ(EffectiveBackend(spec), BackendKind::kOpenCv);
   spec.weights = WriteFile("w.h5", std::string("\x89HDF\r\n\x1a\n", 8) + "rest").string();
-  EXPECT_EQ(EffectiveBackend(spec), "torch");
+  EXPECT_EQ(EffectiveBackend(spec), BackendKind::kTorch);
   spec.weights = WriteFile("w.pt", "PK\x03\x04rest").string();
-  EXPECT_EQ(EffectiveBackend(spec), "torch");
-  spec.backend = "auto";
-  EXPECT_EQ(EffectiveBackend(spec), "auto");  // auto tries torch first anyway
+  EXPECT_EQ(EffectiveBackend(spec), BackendKind::kTorch);
+  spec.backend = BackendKind::kAuto;
+  EXPECT_EQ(EffectiveBackend(spec), BackendKind::kAuto);  // auto tries torch first anyway
 }
 
 // Whichever backend wins today, the reason says it; on OpenCV it says why
@@ -52,7 +52,7 @@ TEST(BackendChoice, EffectiveBackendSendsTorchOnlyWeightsToTorch) {
 TEST(BackendChoice, AutoRecordsWhatRanAndWhy) {
   auto b = CreateBackend(Builtin("squeezenet"), BackendOptions{.threads = 2});
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  const std::string id = (*b)->id();
+  const std::string id(Name((*b)->id()));
   ASSERT_TRUE(id == "opencv" || id == "torch") << id;
   if (id == "opencv") {
     EXPECT_THAT((*b)->choice(), StartsWith("auto: opencv, because torch: "));
@@ -65,10 +65,10 @@ TEST(BackendChoice, AutoRecordsWhatRanAndWhy) {
 
 TEST(BackendChoice, RequestedBackendIsRecordedAsRequested) {
   ModelSpec spec = Builtin("squeezenet");
-  spec.backend = "opencv";
+  spec.backend = BackendKind::kOpenCv;
   auto b = CreateBackend(spec, BackendOptions{.threads = 2});
   ASSERT_TRUE(b.ok()) << b.status().ToString();
-  EXPECT_EQ((*b)->id(), "opencv");
+  EXPECT_EQ((*b)->id(), BackendKind::kOpenCv);
   EXPECT_EQ((*b)->choice(), "opencv (requested)");
 }
 
@@ -76,10 +76,10 @@ TEST(BackendChoice, RequestedBackendIsRecordedAsRequested) {
 // precision, the error gives both reasons instead of a silent fp32 run.
 TEST(BackendChoice, AutoDoesNotFallBackToADifferentPrecision) {
   ModelSpec spec = Builtin("squeezenet");
-  spec.precision = "bf16";
+  spec.precision = Precision::kBf16;
   auto b = CreateBackend(spec, BackendOptions{.threads = 2});
   if (b.ok()) {
-    EXPECT_EQ((*b)->id(), "torch");  // the ONNX importer ran it in bf16
+    EXPECT_EQ((*b)->id(), BackendKind::kTorch);  // the ONNX importer ran it in bf16
     return;
   }
   EXPECT_EQ(b.status().code(), StatusCode::kUnsupported);
@@ -98,12 +98,21 @@ TEST(BackendChoice, AutoReturnsTorchErrorsOtherThanUnsupported) {
   EXPECT_THAT(b.status().message(), HasSubstr("broken.pt"));
 }
 
-TEST(BackendChoice, UnknownBackendListsTheValidOnes) {
-  ModelSpec spec = Builtin("squeezenet");
-  spec.backend = "tensorrt";
-  auto b = CreateBackend(spec, {});
+// Backend, device and precision names are read in one place, which lists
+// the valid ones and suggests the nearest.
+TEST(BackendChoice, UnknownNamesListTheValidOnesAndSuggestTheNearest) {
+  auto b = ParseBackendKind("tensorrt");
   ASSERT_FALSE(b.ok());
-  EXPECT_THAT(b.status().message(), HasSubstr("(auto, opencv or torch)"));
+  EXPECT_EQ(b.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_THAT(b.status().message(), HasSubstr("(expected auto, opencv or torch)"));
+  EXPECT_THAT(ParseBackendKind("trch").status().message(), HasSubstr("did you mean 'torch'?"));
+  EXPECT_THAT(ParseDevice("cud").status().message(), HasSubstr("did you mean 'cuda'?"));
+  EXPECT_THAT(ParsePrecision("bf61").status().message(), HasSubstr("(expected fp32, bf16 or int8); did you mean 'bf16'?"));
+  for (const auto& n : BackendKindNames()) EXPECT_EQ(Name(*ParseBackendKind(n)), n);
+  for (const auto& n : DeviceNames()) EXPECT_EQ(Name(*ParseDevice(n)), n);
+  for (const auto& n : PrecisionNames()) EXPECT_EQ(Name(*ParsePrecision(n)), n);
+  EXPECT_EQ(*ParseBackendKind("opencv"), BackendKind::kOpenCv);
+  EXPECT_EQ(*ParsePrecision("int8"), Precision::kInt8);
 }
 
 }  // namespace

@@ -17,7 +17,7 @@ ModelSpec Builtin(const std::string& name) {
   auto s = LoadModelSpec(name);
   EXPECT_TRUE(s.ok()) << s.status().ToString();
   ModelSpec spec = s.ok() ? *s : ModelSpec{};
-  spec.backend = "opencv";
+  spec.backend = BackendKind::kOpenCv;
   return spec;
 }
 

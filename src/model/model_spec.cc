@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "core/did_you_mean.h"
 #include "core/file_util.h"
 #include "core/hash.h"
 #include "model/builtin_specs.h"
@@ -99,9 +100,9 @@ Json ToJsonObject(const ModelSpec& s) {
   j["name"] = s.name;
   j["weights"] = s.weights;
   j["format"] = s.format;
-  j["backend"] = s.backend;
-  j["device"] = s.device;
-  j["precision"] = s.precision;
+  j["backend"] = std::string(Name(s.backend));
+  j["device"] = std::string(Name(s.device));
+  j["precision"] = std::string(Name(s.precision));
   j["input_name"] = s.input_name;
   j["input_width"] = s.input_width;
   j["input_height"] = s.input_height;
@@ -131,14 +132,50 @@ std::string Absolute(const fs::path& p) {
 
 }  // namespace
 
-Status CheckDeviceAndPrecision(const std::string& device, const std::string& precision) {
-  if (device != "cpu" && device != "cuda")
-    return Status::InvalidArgument("field \"device\" must be \"cpu\" or \"cuda\", got \"" + device + "\"");
-  if (precision != "fp32" && precision != "bf16" && precision != "int8")
-    return Status::InvalidArgument("field \"precision\" must be \"fp32\", \"bf16\" or \"int8\", got \"" + precision +
-                                   "\"");
-  return Status::OK();
+namespace {
+
+// The value of `names` equal to `s`, as an index, or InvalidArgument saying
+// what `what` accepts.
+Result<size_t> IndexOf(std::string_view what, std::string_view s, const std::vector<std::string>& names) {
+  for (size_t i = 0; i < names.size(); ++i)
+    if (s == names[i]) return i;
+  std::string accepted;
+  for (size_t i = 0; i < names.size(); ++i)
+    accepted += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
+  return Status::InvalidArgument("unknown " + std::string(what) + " '" + std::string(s) + "' (expected " + accepted +
+                                 ")" + DidYouMeanSuffix(s, names));
 }
+
+}  // namespace
+
+const std::vector<std::string>& BackendKindNames() {
+  static const std::vector<std::string> names = {"auto", "opencv", "torch"};
+  return names;
+}
+const std::vector<std::string>& DeviceNames() {
+  static const std::vector<std::string> names = {"cpu", "cuda"};
+  return names;
+}
+const std::vector<std::string>& PrecisionNames() {
+  static const std::vector<std::string> names = {"fp32", "bf16", "int8"};
+  return names;
+}
+
+Result<BackendKind> ParseBackendKind(std::string_view s) {
+  VERGER_ASSIGN_OR_RETURN(size_t i, IndexOf("backend", s, BackendKindNames()));
+  return static_cast<BackendKind>(i);
+}
+Result<Device> ParseDevice(std::string_view s) {
+  VERGER_ASSIGN_OR_RETURN(size_t i, IndexOf("device", s, DeviceNames()));
+  return static_cast<Device>(i);
+}
+Result<Precision> ParsePrecision(std::string_view s) {
+  VERGER_ASSIGN_OR_RETURN(size_t i, IndexOf("precision", s, PrecisionNames()));
+  return static_cast<Precision>(i);
+}
+std::string_view Name(BackendKind b) { return BackendKindNames()[static_cast<size_t>(b)]; }
+std::string_view Name(Device d) { return DeviceNames()[static_cast<size_t>(d)]; }
+std::string_view Name(Precision p) { return PrecisionNames()[static_cast<size_t>(p)]; }
 
 Result<Pooling> ParsePooling(std::string_view s) {
   if (s == "avg") return Pooling::kAvg;
@@ -184,14 +221,11 @@ Result<ModelSpec> ParseModelSpec(const std::string& json_text, const std::string
   VERGER_RETURN_IF_ERROR(f.String("format", false, &s.format));
   if (s.format != "onnx" && s.format != "torchscript")
     return f.Bad("format", "must be \"onnx\" or \"torchscript\", got \"" + s.format + "\"");
-  VERGER_RETURN_IF_ERROR(f.String("backend", false, &s.backend));
-  if (s.backend != "auto" && s.backend != "opencv" && s.backend != "torch")
-    return f.Bad("backend", "must be \"auto\", \"opencv\" or \"torch\", got \"" + s.backend + "\"");
-  if (s.format == "torchscript" && s.backend == "opencv")
+  VERGER_RETURN_IF_ERROR(f.Enum("backend", false, ParseBackendKind, &s.backend));
+  if (s.format == "torchscript" && s.backend == BackendKind::kOpenCv)
     return f.Bad("format", "\"torchscript\" needs \"backend\": \"torch\" or \"auto\"");
-  VERGER_RETURN_IF_ERROR(f.String("device", false, &s.device));
-  VERGER_RETURN_IF_ERROR(f.String("precision", false, &s.precision));
-  VERGER_RETURN_IF_ERROR(CheckDeviceAndPrecision(s.device, s.precision).WithContext("model spec " + spec_path));
+  VERGER_RETURN_IF_ERROR(f.Enum("device", false, ParseDevice, &s.device));
+  VERGER_RETURN_IF_ERROR(f.Enum("precision", false, ParsePrecision, &s.precision));
   VERGER_RETURN_IF_ERROR(f.String("input_name", true, &s.input_name));
   int64_t w = s.input_width, h = s.input_height;
   VERGER_RETURN_IF_ERROR(f.Int("input_width", false, 1, 8192, &w));

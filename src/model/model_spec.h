@@ -20,20 +20,37 @@ enum class Pooling { kAvg, kMax, kNone };
 
 Result<Pooling> ParsePooling(std::string_view s);  // "avg", "max", "none"
 
-// OK if `device` is "cpu" or "cuda" and `precision` "fp32", "bf16" or "int8";
-// InvalidArgument naming the field and the value otherwise.
-Status CheckDeviceAndPrecision(const std::string& device, const std::string& precision);
 std::string_view Name(Pooling p);
+
+// The inference backend a spec asks for. kAuto: torch if it can run the
+// weights, else opencv (CreateBackend); a backend that runs is never kAuto.
+enum class BackendKind { kAuto, kOpenCv, kTorch };
+enum class Device { kCpu, kCuda };  // kCuda: torch built against a CUDA LibTorch
+// kBf16: weights and activations in bfloat16 (torch); kInt8: an already
+// quantized TorchScript (torch, oneDNN, CPU only) or ONNX graph.
+enum class Precision { kFp32, kBf16, kInt8 };
+
+// The one place these names are read (spec files, CLI options, the Python
+// API): InvalidArgument naming the accepted values, with a did-you-mean
+// for a near miss ("trch" -> "torch").
+Result<BackendKind> ParseBackendKind(std::string_view s);
+Result<Device> ParseDevice(std::string_view s);
+Result<Precision> ParsePrecision(std::string_view s);
+std::string_view Name(BackendKind b);  // "auto", "opencv", "torch"
+std::string_view Name(Device d);       // "cpu", "cuda"
+std::string_view Name(Precision p);    // "fp32", "bf16", "int8"
+// Every name the parsers accept, in the order above (for option validators).
+const std::vector<std::string>& BackendKindNames();
+const std::vector<std::string>& DeviceNames();
+const std::vector<std::string>& PrecisionNames();
 
 struct ModelSpec {
   std::string name;                 // "mobilenetv2", or the spec file's "name"
   std::string weights;              // absolute path of the weights file
   std::string format = "onnx";      // "onnx", or "torchscript" (backend "torch" only)
-  std::string backend = "auto";     // inference backend: "auto" (torch if it can run the weights, else
-                                    // opencv; see CreateBackend), "opencv" or "torch"
-  std::string device = "cpu";       // "cpu", or "cuda" (torch backend built against a CUDA LibTorch)
-  std::string precision = "fp32";   // "fp32"; torch backend: "bf16" (weights and activations in bfloat16) or
-                                    // "int8" (the TorchScript file is already quantized; runs on oneDNN, CPU only)
+  BackendKind backend = BackendKind::kAuto;
+  Device device = Device::kCpu;
+  Precision precision = Precision::kFp32;
   std::string input_name;           // graph input, e.g. "input", "data_0"
   int input_width = 224, input_height = 224;
   ColorOrder color_order = ColorOrder::kRgb;

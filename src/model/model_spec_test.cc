@@ -36,7 +36,7 @@ TEST(ModelSpec, ParsesEveryField) {
   EXPECT_EQ(s->name, "my-net");
   EXPECT_EQ(s->weights, "/specs/a/nets/my.onnx");  // relative to the spec's folder
   EXPECT_EQ(s->format, "onnx");
-  EXPECT_EQ(s->backend, "auto");
+  EXPECT_EQ(s->backend, BackendKind::kAuto);
   EXPECT_EQ(s->input_name, "data");
   EXPECT_EQ(s->input_width, 160);
   EXPECT_EQ(s->input_height, 128);
@@ -109,7 +109,7 @@ TEST(ModelSpec, RejectsBadDocumentsNamingFileAndField) {
       {R"({"weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7, "format": "tflite"})",
        "field \"format\" must be \"onnx\""},
       {R"({"weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7, "backend": "tensorrt"})",
-       "field \"backend\" must be \"auto\", \"opencv\""},
+       "field \"backend\" is invalid: unknown backend 'tensorrt' (expected auto, opencv or torch)"},
       {R"({"weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7, "pool": "avg"})",
        "unknown field \"pool\""},
       {R"({"name": "", "weights": "w", "input_name": "x", "color_order": "rgb", "normalization": "tf", "feature_tensor": "y", "feature_dim": 7})",

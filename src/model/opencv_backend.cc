@@ -81,7 +81,7 @@ class OpenCvBackend final : public InferenceBackend {
   }
 
   int64_t feature_dim() const override { return spec_.feature_dim; }
-  std::string id() const override { return "opencv"; }
+  BackendKind id() const override { return BackendKind::kOpenCv; }
   // OpenCV DNN's CPU kernels gain little from bigger batches, and the
   // shipped int8 MobileNetV2 runs one image per pass anyway (per_image_);
   // 1 keeps the batch buffers and the latency of the first rows small.

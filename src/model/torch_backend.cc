@@ -57,11 +57,11 @@ class TorchBackend final : public InferenceBackend {
  public:
   TorchBackend(ModelSpec spec, std::string path, int threads)
       : spec_(std::move(spec)), path_(std::move(path)), threads_(threads),
-        device_(spec_.device == "cuda" ? torch::kCUDA : torch::kCPU) {}
+        device_(spec_.device == Device::kCuda ? torch::kCUDA : torch::kCPU) {}
 
   Status Load() {
-    const bool bf16 = spec_.precision == "bf16";
-    const bool int8 = spec_.precision == "int8";
+    const bool bf16 = spec_.precision == Precision::kBf16;
+    const bool int8 = spec_.precision == Precision::kInt8;
     if (int8) {
       // Packed int8 weights are built for the engine current at load time.
       // oneDNN uses VNNI where the CPU has it; QNNPACK is for ARM phones.
@@ -97,7 +97,7 @@ class TorchBackend final : public InferenceBackend {
     }
     if (!int8 && quantized) {
       return Status::InvalidArgument("model " + spec_.name + ": " + path_ + " is int8-quantized; run it with --precision "
-                                     "int8 (spec field \"precision\"), not " + spec_.precision);
+                                     "int8 (spec field \"precision\"), not " + std::string(Name(spec_.precision)));
     }
     return Status::OK();
   }
@@ -115,15 +115,15 @@ class TorchBackend final : public InferenceBackend {
   }
 
   int64_t feature_dim() const override { return spec_.feature_dim; }
-  std::string id() const override { return "torch"; }
+  BackendKind id() const override { return BackendKind::kTorch; }
   // oneDNN convolutions amortise weight reads over the batch: 32 was the
   // fastest of 8/16/32 for every fp32 network in bench/throughput.py
   // (docs/benchmarks.md).
   int default_batch() const override { return kTorchDefaultBatch; }
 
   std::string description() const override {
-    return "libtorch " TORCH_VERSION " (" + spec_.device + ", " + std::to_string(threads_) + " threads, " +
-           spec_.precision + ", frozen" + (optimized() ? " + optimize_for_inference" : "") + ")";
+    return "libtorch " TORCH_VERSION " (" + std::string(Name(spec_.device)) + ", " + std::to_string(threads_) +
+           " threads, " + std::string(Name(spec_.precision)) + ", frozen" + (optimized() ? " + optimize_for_inference" : "") + ")";
   }
 
   // Dummy forward at batch 1: the output must pool to feature_dim values.
@@ -141,7 +141,7 @@ class TorchBackend final : public InferenceBackend {
   }
 
  private:
-  bool optimized() const { return device_.is_cpu() && spec_.precision == "fp32"; }
+  bool optimized() const { return device_.is_cpu() && spec_.precision == Precision::kFp32; }
 
   // Runs the module and pools its output into a contiguous float32 CPU
   // batch x values tensor.
@@ -152,7 +152,7 @@ class TorchBackend final : public InferenceBackend {
       at::Tensor x = torch::from_blob(const_cast<float*>(input), {batch, 3, spec_.input_height, spec_.input_width},
                                       torch::kFloat);
       if (!device_.is_cpu()) x = x.to(device_);
-      if (spec_.precision == "bf16") x = x.to(torch::kBFloat16);
+      if (spec_.precision == Precision::kBf16) x = x.to(torch::kBFloat16);
       torch::jit::IValue out_value = module_.forward({x});
       at::Tensor out = out_value.isTuple() ? out_value.toTuple()->elements()[0].toTensor() : out_value.toTensor();
       raw_shape_ = ShapeString(out);
@@ -180,12 +180,11 @@ class TorchBackend final : public InferenceBackend {
 
 Result<std::unique_ptr<InferenceBackend>> CreateTorchBackend(const ModelSpec& spec, const BackendOptions& options) {
   if (spec.feature_dim <= 0) return Status::InvalidArgument("model " + spec.name + ": feature_dim must be > 0");
-  VERGER_RETURN_IF_ERROR(CheckDeviceAndPrecision(spec.device, spec.precision).WithContext("model " + spec.name));
-  if (spec.device == "cuda" && spec.precision == "int8") {
+  if (spec.device == Device::kCuda && spec.precision == Precision::kInt8) {
     return Status::Unsupported("model " + spec.name + ": precision int8 runs on the CPU only (oneDNN); on cuda use "
                                "fp32 or bf16");
   }
-  if (spec.device == "cuda" && !torch::cuda::is_available()) {
+  if (spec.device == Device::kCuda && !torch::cuda::is_available()) {
     return Status::Unsupported("model " + spec.name + ": device cuda requested, but this LibTorch (" TORCH_VERSION
                                ") has no CUDA support or sees no GPU; use --device cpu");
   }

@@ -48,7 +48,7 @@ ModelSpec Spec(Pooling pooling, int64_t dim) {
   s.name = "small";
   s.weights = SavedSmallNet();
   s.format = "torchscript";
-  s.backend = "torch";
+  s.backend = BackendKind::kTorch;
   s.input_name = "input";
   s.input_width = kW;
   s.input_height = kH;
@@ -125,7 +125,7 @@ TEST(TorchBackend, Bf16StaysCloseToFp32) {
   std::vector<float> images = RandomImages(n, 3);
   ModelSpec spec = Spec(Pooling::kNone, int64_t{kC} * kH * kW);
   auto fp32 = CreateBackend(spec, BackendOptions{2});
-  spec.precision = "bf16";
+  spec.precision = Precision::kBf16;
   auto bf16 = CreateBackend(spec, BackendOptions{2});
   ASSERT_TRUE(fp32.ok() && bf16.ok()) << bf16.status().ToString();
   EXPECT_THAT((*bf16)->description(), HasSubstr("bf16"));
@@ -150,7 +150,7 @@ TEST(TorchBackend, WrongFeatureDimNamesShape) {
 
 TEST(TorchBackend, CudaRequestedWithoutCudaIsAClearError) {
   ModelSpec spec = Spec(Pooling::kAvg, kC);
-  spec.device = "cuda";
+  spec.device = Device::kCuda;
   auto b = CreateBackend(spec, BackendOptions{1});
   if (torch::cuda::is_available()) {
     ASSERT_TRUE(b.ok()) << b.status().ToString();
@@ -178,9 +178,9 @@ TEST(TorchBackend, NonVggHdf5IsRefusedNamingTheFile) {
 
 TEST(TorchBackend, OpenCvRefusesReducedPrecision) {
   ModelSpec spec = Spec(Pooling::kAvg, kC);
-  spec.backend = "opencv";
+  spec.backend = BackendKind::kOpenCv;
   spec.format = "onnx";
-  spec.precision = "bf16";
+  spec.precision = Precision::kBf16;
   auto b = CreateBackend(spec, BackendOptions{1});
   ASSERT_FALSE(b.ok());
   EXPECT_THAT(b.status().message(), HasSubstr("--backend torch"));
@@ -192,9 +192,9 @@ TEST(TorchBackend, SpecFieldsParseAndRoundTrip) {
       "feature_tensor": "y", "feature_dim": 7})";
   auto s = ParseModelSpec(doc, "/specs/t.json");
   ASSERT_TRUE(s.ok()) << s.status().ToString();
-  EXPECT_EQ(s->backend, "torch");
-  EXPECT_EQ(s->device, "cuda");
-  EXPECT_EQ(s->precision, "bf16");
+  EXPECT_EQ(s->backend, BackendKind::kTorch);
+  EXPECT_EQ(s->device, Device::kCuda);
+  EXPECT_EQ(s->precision, Precision::kBf16);
   auto back = ParseModelSpec(ModelSpecToJson(*s), "/x/y.json");
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(*back, *s);

@@ -98,7 +98,7 @@ Result<std::string> TorchScriptFor(const ModelSpec& spec) {
   if (kind == WeightsKind::kUnknown) {
     return Status::Unsupported(who + " is neither TorchScript (.pt), Keras HDF5 (.h5) nor ONNX (.onnx)");
   }
-  if (spec.precision == "int8") {
+  if (spec.precision == Precision::kInt8) {
     return Status::Unsupported(who + ": precision int8 needs a quantized TorchScript, calibrated on photos like yours: "
                                "scripts/convert_vgg16.py " + spec.weights +
                                " vgg16-int8.pt --int8 CALIBRATION_DIR, then --weights vgg16-int8.pt");

@@ -1,5 +1,6 @@
 // The unit every output format encodes: the rows of one label inside one
-// partition, e.g. features/label=Banana%201/part-00003.<ext>.
+// partition, e.g. features/label=Banana 1/part-00003.<ext> (the folder is
+// LabelFolderName(label), engine/partition.h: Hive escaping, spaces kept).
 #pragma once
 
 #include <cstdint>

@@ -3,7 +3,7 @@
 #include <cmath>
 #include <random>
 
-#include "engine/pca_job.h"
+#include "reduce/stats_tree.h"
 
 namespace verger {
 namespace {

@@ -1,11 +1,13 @@
-// LocalObjectStore against the shared ObjectStore conformance suite, plus
-// OpenObjectStore's routing.
+// LocalObjectStore and MemoryObjectStore against the shared ObjectStore
+// conformance suite (one binary includes it once), plus OpenObjectStore's
+// routing.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <filesystem>
 
 #include "io/local_store.h"
+#include "io/memory_store.h"
 #include "io/object_store_conformance.h"
 #include "io/s3_store.h"
 
@@ -31,6 +33,25 @@ ConformanceTarget LocalTarget() {
 
 INSTANTIATE_TEST_SUITE_P(Local, ObjectStoreConformance, ::testing::Values(LocalTarget()), ConformanceName);
 
+ConformanceTarget MemoryTarget() {
+  ConformanceTarget t;
+  t.name = "Memory";
+  t.make = []() -> std::unique_ptr<ObjectStore> {
+    static std::atomic<int> next{0};
+    StoreOptions create;
+    create.create = true;
+    auto store = OpenObjectStore("mem://conformance-" + std::to_string(next++) + "/some/prefix", create);
+    return store.ok() ? std::move(store).value() : nullptr;
+  };
+  t.cleanup = [](ObjectStore& s) {
+    const std::string uri = s.uri();  // mem://<name>/some/prefix
+    DropMemoryBucket(uri.substr(6, uri.find('/', 6) - 6));
+  };
+  return t;
+}
+
+INSTANTIATE_TEST_SUITE_P(Memory, ObjectStoreConformance, ::testing::Values(MemoryTarget()), ConformanceName);
+
 TEST(OpenObjectStore, RoutesS3UrisToTheS3Store) {
   ::setenv("AWS_ACCESS_KEY_ID", "AKIDEXAMPLE", 1);
   ::setenv("AWS_SECRET_ACCESS_KEY", "not-a-real-secret", 1);
@@ -48,7 +69,9 @@ TEST(OpenObjectStore, RoutesS3UrisToTheS3Store) {
   EXPECT_TRUE(s3->client().config().path_style) << "custom endpoints default to path-style";
   EXPECT_EQ(s3->client().Url("my-bucket", "some/prefix/a b+.jpg"),
             "http://127.0.0.1:9/my-bucket/some/prefix/a%20b%2B.jpg");
-  EXPECT_EQ(ObjectStoreRetries(**store), 0);
+  EXPECT_EQ((*store)->retries(), 0);
+  EXPECT_EQ((*store)->preferred_io_concurrency(), 32) << "many requests in flight hide S3's latency";
+  EXPECT_EQ((*store)->local_root(), nullptr);
 }
 
 TEST(OpenObjectStore, RejectsBadS3Locations) {
@@ -60,7 +83,9 @@ TEST(OpenObjectStore, RejectsBadS3Locations) {
   StoreOptions bad;
   bad.s3_endpoint = "ftp://host";
   EXPECT_EQ(OpenObjectStore("s3://bucket/x", bad).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_EQ(OpenObjectStore("gs://bucket/x", {}).status().code(), StatusCode::kInvalidArgument);
+  auto gs = OpenObjectStore("gs://bucket/x", {});
+  EXPECT_EQ(gs.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(gs.status().message().find("mem://"), std::string::npos) << "the error lists every scheme";
 }
 
 TEST(OpenObjectStore, OpensLocalDirectories) {
@@ -69,6 +94,10 @@ TEST(OpenObjectStore, OpensLocalDirectories) {
   auto store = OpenObjectStore("file://" + tmpl + "/", {});
   ASSERT_TRUE(store.ok()) << store.status().ToString();
   EXPECT_EQ((*store)->uri(), tmpl);
+  EXPECT_EQ((*store)->retries(), 0);
+  EXPECT_EQ((*store)->preferred_io_concurrency(), 2);
+  ASSERT_NE((*store)->local_root(), nullptr) << "a local output is locked with flock on a file there";
+  EXPECT_EQ((*store)->local_root()->string(), tmpl);
   EXPECT_EQ(OpenObjectStore(tmpl + "/missing", {}).status().code(), StatusCode::kNotFound);
   StoreOptions create;
   create.create = true;
