@@ -242,21 +242,25 @@ Result<std::map<std::string, json>> RowReuse::UnchangedTables(const ObjectStore&
     if (changed.count(label)) continue;
     auto t = m->tables.find(label);
     if (t == m->tables.end() || t->second.first != count) continue;
-    // Every file the formats write, under this partition's name, as recorded.
+    // Exactly the files the formats write under this partition's name, each
+    // present with its recorded size.
     const std::string base = TableBaseKey(kFeaturesDataset, label, index);
-    size_t expected = 0;
+    std::set<std::string> expected;
     for (const auto& name : formats) {
       auto format = MakeTableFormat(name);
-      if (format.ok()) expected += (*format)->suffixes().size();
+      if (!format.ok()) return kept;
+      for (const auto& suffix : (*format)->suffixes()) expected.insert(base + suffix);
     }
-    bool present = t->second.second.size() == expected;
+    std::set<std::string> listed;
+    bool present = true;
     for (const auto& f : t->second.second) {
       const std::string key = JsonField(f, "key", "");
       auto size = sizes_->find(key);
-      present = present && key.rfind(base, 0) == 0 && JsonField(f, "rows", int64_t{-1}) == count &&
-                size != sizes_->end() && size->second == JsonField(f, "bytes", uint64_t{0});
+      listed.insert(key);
+      present = present && JsonField(f, "rows", int64_t{-1}) == count && size != sizes_->end() &&
+                size->second == JsonField(f, "bytes", uint64_t{0});
     }
-    if (present) kept[label] = t->second.second;
+    if (present && listed == expected && listed.size() == t->second.second.size()) kept[label] = t->second.second;
   }
   return kept;
 }
