@@ -170,6 +170,30 @@ TEST(PartitionCutter, DeletedPartitionAndUnusableBoundaries) {
   EXPECT_EQ(PartitionCutter(1000, Boundaries(keys, before)).boundaries(), 3u);
 }
 
+TEST(PartitionBoundaries, ReadFromMarkersSkippingWhatCannotBeTrusted) {
+  fs::path root = fs::temp_directory_path() / ("verger_boundaries_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "_partitions");
+  auto write = [&](const std::string& name, const std::string& text) { std::ofstream(root / "_partitions" / name) << text; };
+  write("part-00000.json",
+        R"({"inputs": [["a/1.jpg", 1, 2, ""]], "files": [{"key": "features/label=a/part-00000.csv"}], "index": 0,
+            "first_key": "a/1.jpg", "errors": [], "last_key": "a/9.jpg"})");
+  write("part-00001.json", R"({"index": 7, "first_key": "b/1.jpg", "last_key": "b/2.jpg"})");  // not its own name
+  write("part-00002.json", R"({"index": 2, "first_key": "c/1.jpg")");                          // damaged
+  write("part-00003.json", R"({"index": 3, "first_key": "d/1.jpg"})");                         // no last_key
+  write("part-00004.json", R"({"index": "4", "first_key": "e/1.jpg", "last_key": "e/2.jpg"})");  // not a number
+  write("part-00005.pcastats", "binary");
+  auto store = OpenObjectStore(root.string());
+  ASSERT_TRUE(store.ok()) << store.status().ToString();
+  auto b = ReadPartitionBoundaries(**store);
+  ASSERT_TRUE(b.ok()) << b.status().ToString();
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].index, 0);
+  EXPECT_EQ((*b)[0].first_key, "a/1.jpg");
+  EXPECT_EQ((*b)[0].last_key, "a/9.jpg");
+  fs::remove_all(root);
+}
+
 TEST(ListImages, SortedLabelledAndProblemsReported) {
   fs::path root = fs::temp_directory_path() / ("verger_listing_" + std::to_string(::getpid())) / "Training";
   fs::remove_all(root.parent_path());
