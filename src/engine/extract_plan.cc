@@ -1,5 +1,7 @@
 #include "engine/extract_plan.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "engine/output_layout.h"
@@ -29,6 +31,8 @@ Result<ExtractPlan> PlanExtract(const ExtractOptions& o) {
         plan.images, [&](int64_t i) -> std::string_view { return listing.images[i].key; }, o.partition_size,
         boundaries);
     plan.partitions = static_cast<int64_t>(partitions.size());
+    plan.largest_partition = 0;
+    for (const auto& part : partitions) plan.largest_partition = std::max(plan.largest_partition, part.end - part.begin);
     plan.tables = 0;
     for (const auto& part : partitions) {
       std::set<std::string> labels;
@@ -83,8 +87,10 @@ std::string DescribePlan(const ExtractPlan& p, bool with_pca) {
   out += "\n";
   for (const auto& [label, n] : p.images_per_label) out += "    " + label + ": " + std::to_string(n) + "\n";
   out += "  model:      " + p.model + " (" + std::to_string(p.feature_dim) + "-d features) on " + p.backend + "\n";
-  out += "  partitions: " + std::to_string(p.partitions) + " of up to " + std::to_string(p.partition_size) +
-         " images\n";
+  out += "  partitions: " + std::to_string(p.partitions) + " of up to " + std::to_string(p.partition_size) + " images";
+  if (p.largest_partition > p.partition_size)
+    out += " (the largest " + std::to_string(p.largest_partition) + ": --resume keeps earlier partitions, grown)";
+  out += "\n";
   out += "  output:     " + p.output_uri + " (" + p.output_state + ")\n";
   out += "    features/label=<Label>/part-NNNNN.<fmt>: " + std::to_string(p.tables) + " tables x " + formats + "\n";
   out += "    _partitions/part-NNNNN.json: " + std::to_string(p.partitions) + " completion markers\n";
