@@ -9,8 +9,8 @@ average pool on 32x32 input, so inference is nearly free), then measures `verger
               (the process's ru_maxrss from wait4), listing + planning seconds (manifest
               stage_seconds.list), bytes of the partition markers (_partitions/) and manifest.json
   no-change   the same command with --resume on the unchanged collection
-  +1%         N/100 new images spread over every label (each partition boundary after the first
-              one shifts), then --resume; the summary line must say N/100 computed
+  +1%         N/100 new images spread over every label (names that sort between existing ones, so
+              most partitions get some), then --resume; the summary line must say N/100 computed
 and, as the baseline measured in the same run, bench/image_bench's BM_Fruits_DecodeOnly (JPEG decode
 of the same 500 photos, one core): e2e is compared with it times verger's thread count.
 

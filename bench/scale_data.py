@@ -61,8 +61,9 @@ def make_collection(pool, folder, n):
 
 def add_new_images(pool, folder, n, count):
     """Adds `count` images spread over every label, with names that sort between the existing ones
-    (the daily-growth case: every partition boundary after the first new image shifts). Returns
-    their paths so the caller can remove them again."""
+    (the daily-growth case: new images land in most partitions, and with a fresh cut by count
+    every partition boundary after the first new image would shift). Returns their paths so the
+    caller can remove them again."""
     added = []
     for j in range(count):
         label = (j * LABELS // max(1, count)) % LABELS

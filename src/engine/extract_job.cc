@@ -206,6 +206,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   VERGER_ASSIGN_OR_RETURN(auto output, OpenObjectStore(o.output, out_options));
   VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*output, o.write_pca_stats ? "run" : "extract"));
   std::map<std::string, uint64_t> existing;
+  std::vector<PartitionBoundary> boundaries;  // of the earlier run, kept by --resume
   std::unique_ptr<RowReuse> reuse;
   bool reuse_loaded = false;
   if (o.resume) {
@@ -218,6 +219,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     VERGER_RETURN_IF_ERROR(output->Delete(kRunStateKey));
     VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output));
     VERGER_ASSIGN_OR_RETURN(existing, ObjectSizes(*output));
+    VERGER_ASSIGN_OR_RETURN(boundaries, ReadPartitionBoundaries(*output));
   } else {
     VERGER_RETURN_IF_ERROR(PrepareOutput(*output, o.overwrite));
   }
@@ -241,15 +243,14 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     return InterruptedStatus(static_cast<int64_t>(partitions_json.size()), planned_partitions);
   };
   std::vector<ImageItem> items;
-  int64_t next_index = 0;
+  PartitionCutter cutter(o.partition_size, std::move(boundaries));
   double partitions_s = 0;  // streamed-pass time spent in partitions, not listing
   std::vector<ListingProblem> problems;
   // Listing problems count against --max-errors like failed images (those
   // the listing has met so far when streaming).
   auto failures_so_far = [&] { return static_cast<int64_t>(errors.size() + problems.size()); };
-  auto process = [&]() -> Status {
+  auto process = [&](int64_t index) -> Status {
     if (InterruptRequested()) return interrupted();
-    const int64_t index = next_index++;
     ++summary.partitions;
     json marker;
     bool reused = false;
@@ -268,6 +269,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       if (!reused && !reuse_loaded) {
         reuse_loaded = true;
         VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
+        reuse->UseSizes(&existing);
       }
     }
     int64_t ok = 0, failed = 0;
@@ -321,11 +323,13 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     partitions_json.push_back(std::move(marker));
     return Status::OK();
   };
+  // A partition is processed once the next key starts another (or the listing ends).
   auto add_image = [&](ImageItem&& item) -> Status {
     ++summary.listed;
+    const int64_t index = cutter.index();
+    if (cutter.Add(item.key) && !items.empty()) VERGER_RETURN_IF_ERROR(process(index));
     items.push_back(std::move(item));
-    if (static_cast<int64_t>(items.size()) < o.partition_size) return Status::OK();
-    return process();
+    return Status::OK();
   };
   const auto stream_started = std::chrono::steady_clock::now();
   Status listed;
@@ -339,7 +343,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   } else {
     listed = ListImagesEach(*input, o.limit, add_image, &problems);
   }
-  if (listed.ok() && !items.empty()) listed = process();
+  if (listed.ok() && !items.empty()) listed = process(cutter.index());
   if (!summary.max_errors_exceeded) VERGER_RETURN_IF_ERROR(listed);
   progress.Finish();
   VERGER_RETURN_IF_ERROR(lock->Confirm());

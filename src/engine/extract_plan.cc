@@ -1,5 +1,7 @@
 #include "engine/extract_plan.h"
 
+#include <algorithm>
+
 #include <set>
 
 #include "engine/output_layout.h"
@@ -22,15 +24,25 @@ Result<ExtractPlan> PlanExtract(const ExtractOptions& o) {
   plan.images = static_cast<int64_t>(listing.images.size());
   plan.listing_problems = static_cast<int64_t>(listing.problems.size());
   for (const auto& item : listing.images) ++plan.images_per_label[item.label];
-  const auto partitions = PlanPartitions(plan.images, o.partition_size);
-  plan.partitions = static_cast<int64_t>(partitions.size());
+  std::vector<PartitionRange> partitions;
+  // --resume keeps the earlier run's boundaries (PartitionCutter): planned once the output is read.
+  auto cut = [&](const std::vector<PartitionBoundary>& boundaries) {
+    partitions = PlanPartitions(
+        plan.images, [&](int64_t i) -> std::string_view { return listing.images[i].key; }, o.partition_size,
+        boundaries);
+    plan.partitions = static_cast<int64_t>(partitions.size());
+    plan.largest_partition = 0;
+    for (const auto& part : partitions) plan.largest_partition = std::max(plan.largest_partition, part.end - part.begin);
+    plan.tables = 0;
+    for (const auto& part : partitions) {
+      std::set<std::string> labels;
+      for (int64_t i = part.begin; i < part.end; ++i) labels.insert(listing.images[i].label);
+      plan.tables += static_cast<int64_t>(labels.size());
+    }
+  };
+  cut({});
   plan.partition_size = o.partition_size;
   plan.formats = o.formats;
-  for (const auto& part : partitions) {
-    std::set<std::string> labels;
-    for (int64_t i = part.begin; i < part.end; ++i) labels.insert(listing.images[i].label);
-    plan.tables += static_cast<int64_t>(labels.size());
-  }
 
   // The output as it is; opened without creating it.
   auto output = OpenObjectStore(o.output, o.store);
@@ -46,6 +58,8 @@ Result<ExtractPlan> PlanExtract(const ExtractOptions& o) {
     plan.output_state = "empty";
   } else if (o.resume) {
     VERGER_ASSIGN_OR_RETURN(auto sizes, ObjectSizes(**output));
+    VERGER_ASSIGN_OR_RETURN(auto boundaries, ReadPartitionBoundaries(**output));
+    cut(boundaries);
     for (const auto& part : partitions) {
       std::vector<ImageItem> items(listing.images.begin() + part.begin, listing.images.begin() + part.end);
       nlohmann::json marker;
@@ -73,8 +87,10 @@ std::string DescribePlan(const ExtractPlan& p, bool with_pca) {
   out += "\n";
   for (const auto& [label, n] : p.images_per_label) out += "    " + label + ": " + std::to_string(n) + "\n";
   out += "  model:      " + p.model + " (" + std::to_string(p.feature_dim) + "-d features) on " + p.backend + "\n";
-  out += "  partitions: " + std::to_string(p.partitions) + " of up to " + std::to_string(p.partition_size) +
-         " images\n";
+  out += "  partitions: " + std::to_string(p.partitions) + " of up to " + std::to_string(p.partition_size) + " images";
+  if (p.largest_partition > p.partition_size)
+    out += " (the largest " + std::to_string(p.largest_partition) + ": --resume keeps earlier partitions, grown)";
+  out += "\n";
   out += "  output:     " + p.output_uri + " (" + p.output_state + ")\n";
   out += "    features/label=<Label>/part-NNNNN.<fmt>: " + std::to_string(p.tables) + " tables x " + formats + "\n";
   out += "    _partitions/part-NNNNN.json: " + std::to_string(p.partitions) + " completion markers\n";

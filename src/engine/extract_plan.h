@@ -19,6 +19,7 @@ struct ExtractPlan {
   int64_t images = 0, listing_problems = 0;
   std::map<std::string, int64_t> images_per_label;
   int64_t partitions = 0, partition_size = 0;
+  int64_t largest_partition = 0;         // images; above partition_size only on --resume (PartitionCutter)
   int64_t tables = 0;                    // label tables per format (one per label and partition)
   std::vector<std::string> formats;
   std::string output_state;              // what happens to the output location

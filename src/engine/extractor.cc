@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstring>
 #include <map>
+#include <set>
 #include <thread>
 
 #include "core/hash.h"
@@ -165,7 +166,20 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   std::vector<char> have_row(items.size(), 0);
   std::vector<ImageItem> todo;     // images the model must see
   std::vector<int64_t> todo_item;  // their positions in `items`
+  // Label tables whose images all ran before, unchanged, in this partition:
+  // their files stay as they are (not read, not rewritten). Not when PCA
+  // statistics are written: those need the rows.
+  std::map<std::string, json> kept;
+  if (reuse && !config_.write_pca_stats) {
+    VERGER_ASSIGN_OR_RETURN(kept, reuse->UnchangedTables(output, items, partition_index, config_.formats));
+  }
   for (int64_t i = 0; i < static_cast<int64_t>(items.size()); ++i) {
+    if (kept.count(items[i].label)) {
+      ++result.ok;
+      ++result.reused;
+      if (progress) progress->Advance(1, 0);
+      continue;
+    }
     bool taken = false;
     if (reuse) {
       VERGER_ASSIGN_OR_RETURN(taken, reuse->Take(output, items[i], values.data() + i * dim));
@@ -243,7 +257,15 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   }
 
   json files = json::array();
-  for (const auto& [label, table] : tables) {
+  std::set<std::string> labels;
+  for (const auto& [label, table] : tables) labels.insert(label);
+  for (const auto& [label, entries] : kept) labels.insert(label);
+  for (const auto& label : labels) {  // files in label order, kept or written
+    if (auto k = kept.find(label); k != kept.end()) {
+      for (const auto& f : k->second) files.push_back(f);
+      continue;
+    }
+    const FeatureTable& table = tables.at(label);
     const std::string base = TableBaseKey(kFeaturesDataset, label, partition_index);
     // An earlier run's table of this name may hold rows later partitions reuse.
     if (reuse) VERGER_RETURN_IF_ERROR(reuse->BeforeOverwrite(output, base));

@@ -1,4 +1,6 @@
 #include "engine/inspect.h"
+
+#include <algorithm>
 #include "core/json_field.h"
 
 #include <cstdio>
@@ -50,8 +52,13 @@ Result<std::string> InspectOutput(const InspectOptions& o) {
            " ok, " + std::to_string(JsonField(i, "failed", 0)) + " failed (see " + JsonField(m, "errors_file", "errors.csv") +
            ")\n";
   }
+  int64_t largest = 0;  // a re-run lets a partition grow past --partition-size (PartitionCutter)
+  for (const auto& p : JsonField(m, "partitions", json::array())) largest = std::max(largest, JsonField(p, "images", int64_t{0}));
   out += "partitions:    " + std::to_string(JsonField(m, "partitions", json::array()).size()) + " of up to " +
-         std::to_string(JsonField(m, "partition_size", 0)) + " images\n";
+         std::to_string(JsonField(m, "partition_size", 0)) + " images";
+  if (largest > JsonField(m, "partition_size", int64_t{0}))
+    out += " (the largest " + std::to_string(largest) + ": --resume lets a partition grow to twice the size)";
+  out += "\n";
   out += "speed:         " + Fmt("%.1f images/s", JsonField(m, "images_per_s", 0.0)) + ", " +
          Fmt("%.0f images per hour per vCPU", JsonField(m, "images_per_hour_per_vcpu", 0.0)) + "\n";
   if (m.contains("pca")) {

@@ -114,6 +114,14 @@ Status RowReuse::LoadInputs(const ObjectStore& out, Marker& m) {
   if (marker.contains("errors") && marker["errors"].is_array())
     for (const auto& e : marker["errors"])
       if (e.is_object() && e.contains("key") && e["key"].is_string()) failed.insert(e["key"].get<std::string>());
+  m.formats = JsonField(marker, "formats", json::array());
+  for (const auto& f : JsonField(marker, "files", json::array())) {
+    if (!f.is_object() || !f.contains("label") || !f["label"].is_string()) continue;
+    auto& [rows, files] = m.tables[f["label"].get<std::string>()];
+    rows = JsonField(f, "rows", int64_t{-1});
+    if (!files.is_array()) files = json::array();
+    files.push_back(f);
+  }
   for (const auto& in : marker["inputs"]) {
     if (!in.is_array() || in.size() != 4 || !in[0].is_string() || !in[1].is_number_unsigned() ||
         !in[2].is_number_integer() || !in[3].is_string())
@@ -167,6 +175,7 @@ void RowReuse::Forget(const std::string& below) {
   for (size_t i = 0; i < loaded_.size();) {
     if (loaded_[i]->last_key < below) {
       loaded_[i]->inputs.clear();
+      loaded_[i]->tables.clear();
       loaded_[i] = loaded_.back();
       loaded_.pop_back();
     } else {
@@ -208,6 +217,52 @@ Result<bool> RowReuse::Take(const ObjectStore& out, const ImageItem& item, float
   rows_.erase(row);
   holder->inputs.erase(entry);
   return true;
+}
+
+Result<std::map<std::string, json>> RowReuse::UnchangedTables(const ObjectStore& out,
+                                                              const std::vector<ImageItem>& items, int64_t index,
+                                                              const std::vector<std::string>& formats) {
+  std::map<std::string, json> kept;
+  if (sizes_ == nullptr) return kept;
+  auto m = std::lower_bound(markers_.begin(), markers_.end(), index,
+                            [](const Marker& a, int64_t i) { return a.index < i; });
+  if (m == markers_.end() || m->index != index) return kept;
+  if (!m->loaded) VERGER_RETURN_IF_ERROR(LoadInputs(out, *m));
+  if (m->formats != json(formats)) return kept;
+  std::map<std::string, int64_t> images;  // by label
+  std::set<std::string> changed;          // labels with an image new, changed or failed before
+  for (const auto& item : items) {
+    ++images[item.label];
+    auto old = m->inputs.find(item.key);
+    if (old == m->inputs.end() || old->second.size != item.size || old->second.mtime_ns != item.mtime_ns ||
+        old->second.etag != item.etag)
+      changed.insert(item.label);
+  }
+  for (const auto& [label, count] : images) {
+    if (changed.count(label)) continue;
+    auto t = m->tables.find(label);
+    if (t == m->tables.end() || t->second.first != count) continue;
+    // Exactly the files the formats write under this partition's name, each
+    // present with its recorded size.
+    const std::string base = TableBaseKey(kFeaturesDataset, label, index);
+    std::set<std::string> expected;
+    for (const auto& name : formats) {
+      auto format = MakeTableFormat(name);
+      if (!format.ok()) return kept;
+      for (const auto& suffix : (*format)->suffixes()) expected.insert(base + suffix);
+    }
+    std::set<std::string> listed;
+    bool present = true;
+    for (const auto& f : t->second.second) {
+      const std::string key = JsonField(f, "key", "");
+      auto size = sizes_->find(key);
+      listed.insert(key);
+      present = present && JsonField(f, "rows", int64_t{-1}) == count && size != sizes_->end() &&
+                size->second == JsonField(f, "bytes", uint64_t{0});
+    }
+    if (present && listed == expected && listed.size() == t->second.second.size()) kept[label] = t->second.second;
+  }
+  return kept;
 }
 
 Status RowReuse::BeforeOverwrite(const ObjectStore& out, const std::string& base) { return LoadTable(out, base); }

@@ -1,9 +1,11 @@
 // Image-level reuse for `--resume` / `--incremental`: feature rows of an
 // earlier run whose image is unchanged (same key, label, size, mtime/ETag,
-// same model) are copied instead of recomputed. Partitions are cut by count
-// from the sorted key list, so one added image shifts every later boundary;
-// reusing rows (not just whole partitions) keeps the model's work to the
-// new and changed images.
+// same model) are copied instead of recomputed, and label tables whose
+// images are all unchanged are kept as they are (UnchangedTables). A re-run
+// keeps the earlier partitions' boundaries (PartitionCutter), so added
+// images land in the partition whose key range holds them; rows move between
+// partitions only where one is cut anew (an interrupted run, a partition
+// grown past twice the size), and Take finds them wherever they were.
 //
 // Memory stays flat with the collection: only each earlier partition's key
 // range and table files are kept for the whole run; a marker's per-image
@@ -44,6 +46,21 @@ class RowReuse {
   // for in ascending order (as partitions are processed).
   Result<bool> Take(const ObjectStore& out, const ImageItem& item, float* dst);
 
+  // Lets UnchangedTables trust a table file that `sizes` (the output's
+  // objects when the job started) lists with the size its marker records.
+  // Without it no table is kept.
+  void UseSizes(const std::map<std::string, uint64_t>* sizes) { sizes_ = sizes; }
+
+  // The label tables of partition `index` that this run would write again
+  // unchanged, by label, each with its file entries from the earlier marker
+  // of the same index: that marker lists every image of the label in
+  // `items` with the same inputs and none failed, its table holds exactly
+  // as many rows, in the same `formats`, and every file is in UseSizes'
+  // map with its recorded size. Their rows are not read at all.
+  Result<std::map<std::string, nlohmann::json>> UnchangedTables(const ObjectStore& out,
+                                                                const std::vector<ImageItem>& items, int64_t index,
+                                                                const std::vector<std::string>& formats);
+
   // Must be called before the table with base key `base` (e.g.
   // "features/label=X/part-00003") is overwritten: keeps the rows it holds
   // that later partitions may still take.
@@ -68,6 +85,10 @@ class RowReuse {
     std::string inputs_sha256;   // to recognise it when its inputs are read again
     bool loaded = false;         // `inputs` read
     std::map<std::string, Old> inputs;  // not yet taken, failed images excluded
+    // Read with the inputs: the formats and, by label, the rows and file
+    // entries of its tables.
+    nlohmann::json formats;
+    std::map<std::string, std::pair<int64_t, nlohmann::json>> tables;
   };
   struct Table {
     std::string format;                                      // table format name
@@ -80,6 +101,7 @@ class RowReuse {
   void Forget(const std::string& below);
 
   int64_t dim_ = 0;
+  const std::map<std::string, uint64_t>* sizes_ = nullptr;
   std::vector<Marker> markers_;         // by index: where ranges overlap, the first holding a key wins
   std::vector<size_t> by_first_;        // positions in markers_, by first_key
   std::vector<std::string> max_last_;   // max last_key of by_first_[0..i]

@@ -59,7 +59,23 @@ void BindExtract(py::module_& m) {
         for (const auto& p : PlanPartitions(image_count, partition_size)) out.emplace_back(p.index, p.begin, p.end);
         return out;
       },
-      py::arg("image_count"), py::arg("partition_size"), "[(index, begin, end)] over the sorted image list");
+      py::arg("image_count"), py::arg("partition_size"),
+      "[(index, begin, end)] over the sorted image list: a fresh job's plan");
+  m.def(
+      "plan_partitions",
+      [](const std::vector<std::string>& keys, int64_t partition_size, const PyStore* output) {
+        std::vector<PartitionBoundary> boundaries;
+        if (output != nullptr) boundaries = Unwrap(NoGil([&] { return ReadPartitionBoundaries(*output->store); }));
+        std::vector<std::tuple<int64_t, int64_t, int64_t>> out;
+        for (const auto& p : PlanPartitions(
+                 static_cast<int64_t>(keys.size()), [&](int64_t i) -> std::string_view { return keys[i]; },
+                 partition_size, boundaries))
+          out.emplace_back(p.index, p.begin, p.end);
+        return out;
+      },
+      py::arg("keys"), py::arg("partition_size"), py::arg("output") = nullptr,
+      "[(index, begin, end)] over the sorted keys; with `output` (--resume) the partitions of the earlier\n"
+      "run there keep their boundaries and indices, as `verger run --resume` cuts them");
   m.def("partition_name", &PartitionName, py::arg("index"));
   m.def("partition_marker_key", &PartitionMarkerKey, py::arg("index"));
   m.def("pca_stats_key", &PcaStatsKey, py::arg("index"));

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include <cerrno>
+#include <memory>
 
 #include "core/file_util.h"
 
@@ -41,6 +42,31 @@ Status TempDir::Create(const std::string& what) {
                            ErrnoMessage(errno));
   }
   path_ = templ;
+  return Status::OK();
+}
+
+namespace {
+thread_local std::unique_ptr<ThreadDatabase> this_thread_db;
+}  // namespace
+
+Result<ThreadDatabase*> ThreadDatabase::Get(const std::string& what) {
+  if (!this_thread_db) {
+    auto db = std::make_unique<ThreadDatabase>();
+    VERGER_RETURN_IF_ERROR(db->dir_.Create(what));
+    VERGER_RETURN_IF_ERROR(db->db_.Open(db->dir_.path(), what));
+    this_thread_db = std::move(db);
+  }
+  return this_thread_db.get();
+}
+
+void ThreadDatabase::Reset() { this_thread_db.reset(); }
+
+Status ThreadDatabase::Clear(const std::string& what) {
+  VERGER_RETURN_IF_ERROR(Exec(conn(), "DROP TABLE IF EXISTS t", what, "drop the table"));
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir_.path(), ec)) {
+    if (entry.path().filename() != "spill") fs::remove_all(entry.path(), ec);
+  }
   return Status::OK();
 }
 

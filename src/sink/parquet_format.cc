@@ -317,20 +317,20 @@ std::string ParquetVectorColumn(std::string_view column_prefix) {
 
 Result<std::vector<EncodedFile>> ParquetFormat::Encode(const FeatureTable& table, const std::string& what) const {
   VERGER_RETURN_IF_ERROR(CheckTable(table, what));
-  TempDir dir;
-  VERGER_RETURN_IF_ERROR(dir.Create(what));
-  Database db;
-  VERGER_RETURN_IF_ERROR(db.Open(dir.path(), what));
+  VERGER_ASSIGN_OR_RETURN(ThreadDatabase * db, ThreadDatabase::Get(what));
+  // A failed statement may leave the table (or worse) behind: the next call
+  // on this thread then starts from a fresh database.
+  ThreadDatabase::ResetOnError reset{db};
   const std::string column = ParquetVectorColumn(table.column_prefix);  // an identifier: checked above
   const std::string vector_type = table.dim > 0 ? "FLOAT[" + std::to_string(table.dim) + "]" : "FLOAT[]";
-  VERGER_RETURN_IF_ERROR(Exec(db.conn(), "CREATE TABLE t (path VARCHAR, label VARCHAR, \"" + column + "\" " +
-                                             vector_type + ")",
+  VERGER_RETURN_IF_ERROR(Exec(db->conn(), "CREATE OR REPLACE TABLE t (path VARCHAR, label VARCHAR, \"" + column +
+                                              "\" " + vector_type + ")",
                               what, "create the table"));
-  VERGER_RETURN_IF_ERROR(AppendRows(db.conn(), table, what));
+  VERGER_RETURN_IF_ERROR(AppendRows(db->conn(), table, what));
 
-  const fs::path file = dir.path() / "table.parquet";
+  const fs::path file = db->File("table.parquet");
   Prepared copy;
-  VERGER_RETURN_IF_ERROR(copy.Prepare(db.conn(),
+  VERGER_RETURN_IF_ERROR(copy.Prepare(db->conn(),
                                       "COPY t TO $1 (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE " +
                                           std::to_string(RowGroupRows(table.dim)) + ", KV_METADATA $2)",
                                       StatusCode::kInternal, what));
@@ -339,6 +339,8 @@ Result<std::vector<EncodedFile>> ParquetFormat::Encode(const FeatureTable& table
   QueryResult result;
   VERGER_RETURN_IF_ERROR(ExecStatement(copy.get(), result, StatusCode::kIOError, what, "write Parquet"));
   VERGER_ASSIGN_OR_RETURN(auto bytes, ReadFileBytes(file));
+  VERGER_RETURN_IF_ERROR(db->Clear(what));
+  reset.db = nullptr;
   std::vector<EncodedFile> out;
   out.push_back(EncodedFile{".parquet", std::move(bytes)});
   return out;
@@ -349,14 +351,20 @@ Result<FeatureTable> ParquetFormat::Decode(const std::vector<std::vector<uint8_t
   if (files.size() != 1) {
     return Status::InvalidArgument(what + ": Parquet tables are one file, got " + std::to_string(files.size()));
   }
-  TempDir dir;
-  VERGER_RETURN_IF_ERROR(dir.Create(what));
-  const fs::path file = dir.path() / "table.parquet";
+  VERGER_ASSIGN_OR_RETURN(ThreadDatabase * db, ThreadDatabase::Get(what));
+  // Reading creates nothing in the database: a failed read (damaged bytes,
+  // an expected outcome) leaves it usable, and only the file goes.
+  struct RemoveFile {
+    fs::path path;
+    ~RemoveFile() {
+      std::error_code ec;
+      fs::remove(path, ec);
+    }
+  } file_guard{db->File("table.parquet")};
+  const fs::path& file = file_guard.path;
   VERGER_RETURN_IF_ERROR(WriteBytes(file, files[0], what));
-  Database db;
-  VERGER_RETURN_IF_ERROR(db.Open(dir.path(), what));
 
-  VERGER_ASSIGN_OR_RETURN(auto kv, ReadMetadata(db.conn(), file, what));
+  VERGER_ASSIGN_OR_RETURN(auto kv, ReadMetadata(db->conn(), file, what));
   FeatureTable out;
   int64_t dim = -1;
   std::string meta_label, meta_prefix;
@@ -375,7 +383,7 @@ Result<FeatureTable> ParquetFormat::Decode(const std::vector<std::vector<uint8_t
   }
 
   Prepared select;
-  VERGER_RETURN_IF_ERROR(select.Prepare(db.conn(), "SELECT * FROM read_parquet($1)", StatusCode::kInternal, what));
+  VERGER_RETURN_IF_ERROR(select.Prepare(db->conn(), "SELECT * FROM read_parquet($1)", StatusCode::kInternal, what));
   duckdb_bind_varchar_length(select.get(), 1, file.c_str(), file.native().size());
   QueryResult result;
   VERGER_RETURN_IF_ERROR(ExecStatement(select.get(), result, StatusCode::kCorrupt, what, "read Parquet"));

@@ -18,11 +18,14 @@ namespace verger {
 // Encode writes through an in-memory DuckDB database and a private temporary
 // file (under std::filesystem::temp_directory_path(), removed before
 // returning); user data (paths, labels, metadata) never becomes SQL text.
+// Each thread opens its database once and reuses it for every later table
+// (opening one per table dominated runs that write many small tables).
 // Decode reads any Parquet file with columns path, label and one LIST/ARRAY
 // of FLOAT column, and returns Corrupt for bytes that are not such a file.
 //
-// Stateless; every call opens its own DuckDB database, so concurrent calls
-// from any threads are safe. Each call uses one DuckDB thread.
+// Concurrent calls from any threads are safe: each thread has its own
+// database (sink/parquet_duckdb.h, ThreadDatabase). Each call uses one
+// DuckDB thread.
 class ParquetFormat final : public TableFormat {
  public:
   std::string name() const override { return "parquet"; }

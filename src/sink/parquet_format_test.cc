@@ -358,8 +358,18 @@ TEST(ParquetFormat, LeavesNoTemporaryFilesInTmpdir) {
   std::string saved = old ? old : "";
   ::setenv("TMPDIR", tmp.c_str(), 1);
   FeatureTable in = RandomTable(3, 5, "A");
-  auto out = RoundTrip(in);
-  auto bad = ParquetFormat().Decode({{1, 2, 3}}, "t");
+  Result<FeatureTable> out = Status::Internal("not run");
+  Result<FeatureTable> bad = Status::Internal("not run");
+  size_t left_between_calls = 0;
+  // A thread of its own: its database and folder go when it ends.
+  std::thread([&] {
+    out = RoundTrip(in);
+    bad = ParquetFormat().Decode({{1, 2, 3}}, "t");
+    // Between calls only the thread's (empty) folder remains.
+    for (const auto& dir : fs::recursive_directory_iterator(tmp))
+      if (!dir.is_directory()) ++left_between_calls;
+  }).join();
+  EXPECT_EQ(left_between_calls, 0u);
   if (old) {
     ::setenv("TMPDIR", saved.c_str(), 1);
   } else {

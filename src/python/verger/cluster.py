@@ -154,7 +154,7 @@ def run_job(client, o):
     else:
         _verger.prepare_output(output, o.overwrite)
 
-    plan = _verger.plan_partitions(len(items), o.partition_size)
+    plan = _verger.plan_partitions([i[0] for i in items], o.partition_size, output if o.resume else None)
     s = JobSummary(listed=len(items), partitions=len(plan), feature_dim=extractor.feature_dim,
                    output_uri=output.uri)
     markers, part_errors, extract_futures = {}, {}, {}
