@@ -14,8 +14,10 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kAlreadyExists:
     case StatusCode::kPermissionDenied:
     case StatusCode::kUnsupported:
-    case StatusCode::kCorrupt:  // an input (weights, manifest, statistics) that is not what it claims
       return 2;
+    // kCorrupt (a weights file, marker, manifest or statistics file that is
+    // not what it claims) is a failed job, 1: the command was right, a file is damaged.
+
     case StatusCode::kCancelled: return 130;  // as a shell reports SIGINT
     default:
       return 1;
