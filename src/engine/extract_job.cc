@@ -1,5 +1,4 @@
 #include "engine/extract_job.h"
-#include "core/json_field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -67,56 +66,51 @@ Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors) {
   return out.WriteAtomic(kErrorsKey, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-Status RemoveUnreferenced(ObjectStore& out, const json& partitions) {
+Status RemoveUnreferenced(ObjectStore& out, const std::vector<PartitionMarker>& partitions) {
   std::set<std::string> keep = ListedKeys(partitions);
-  for (const auto& p : partitions) keep.insert(PartitionMarkerKey(p["index"].get<int64_t>()));
+  for (const auto& p : partitions) keep.insert(PartitionMarkerKey(p.index));
   for (std::string_view prefix : {"features/", "_partitions/"}) VERGER_RETURN_IF_ERROR(RemoveUnlisted(out, prefix, keep));
   return Status::OK();
 }
 
-json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
+FeaturesManifest BuildFeaturesManifest(const FeaturesManifestInfo& info,
+                                       const std::vector<PartitionMarker>& partitions) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  FeaturesManifest m;
+  m.verger_version = kVergerVersion;
+  m.kind = "features";
+  m.created = Iso8601Now();
+  m.command = EscapeNonUtf8(info.command_line);
+  m.input = EscapeNonUtf8(info.input_uri);
+  m.output = EscapeNonUtf8(info.output_uri);
+  m.model = json::parse(ModelSpecToJson(info.spec));
+  m.model_sha256 = info.spec_hash;
+  m.backend = info.backend;
+  m.backend_reason = info.backend_reason;
+  m.feature_dim = info.feature_dim;
+  m.column_prefix = "dim_";
+  m.preprocessing = PreprocessingJson(info.spec);
+  m.formats = info.formats;
+  m.partition_size = info.partition_size;
+  m.batch = info.batch;
+  m.threads = info.threads;
+  m.vcpus = cores;
+  m.images = ManifestImages{info.listed, info.ok, info.failed, info.listing_problems, info.images_computed,
+                            info.images_reused};
+  m.errors_file = kErrorsKey;
+  m.counts = CountByLabelAndReason(partitions, info.listing_errors, RootLabel(info.input_uri));
+  m.partitions_reused = info.partitions_reused;
   // Per-partition error lists and per-image inputs live in the markers (and
   // errors.csv); the manifest keeps counts, so its size grows with the
   // partitions, not the images.
-  json counts = CountByLabelAndReason(partitions, info.listing_errors, RootLabel(info.input_uri));
-  for (auto& p : partitions) {
-    p.erase("errors");
-    p.erase("inputs");
-  }
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return json{
-      {"verger_version", kVergerVersion},
-      {"kind", "features"},
-      {"created", Iso8601Now()},
-      {"command", EscapeNonUtf8(info.command_line)},
-      {"input", EscapeNonUtf8(info.input_uri)},
-      {"output", EscapeNonUtf8(info.output_uri)},
-      {"model", json::parse(ModelSpecToJson(info.spec))},
-      {"model_sha256", info.spec_hash},
-      {"backend", info.backend},
-      {"backend_reason", info.backend_reason},
-      {"feature_dim", info.feature_dim},
-      {"column_prefix", "dim_"},
-      {"preprocessing", PreprocessingJson(info.spec)},
-      {"formats", info.formats},
-      {"partition_size", info.partition_size},
-      {"batch", info.batch},
-      {"threads", info.threads},
-      {"vcpus", cores},
-      {"images", {{"listed", info.listed}, {"ok", info.ok}, {"failed", info.failed},
-                  {"listing_problems", info.listing_problems}, {"computed", info.images_computed},
-                  {"reused", info.images_reused}}},
-      {"errors_file", kErrorsKey},
-      {"labels", counts["labels"]},
-      {"error_reasons", counts["error_reasons"]},
-      {"partitions_reused", info.partitions_reused},
-      {"partitions", partitions},
-      {"wall_time_s", info.wall_s},
-      {"images_per_s", info.images_per_s},
-      {"stage_seconds", info.stages.ToJson()},
-      {"images_per_hour_per_vcpu", info.images_per_s * 3600.0 / cores},
-      {"store_retries", {{"input", info.input_retries}, {"output", info.output_retries}}},
-  };
+  m.partitions.reserve(partitions.size());
+  for (const auto& p : partitions) m.partitions.push_back(p.ManifestEntry());
+  m.wall_time_s = info.wall_s;
+  m.images_per_s = info.images_per_s;
+  m.stage_seconds = info.stages;
+  m.images_per_hour_per_vcpu = info.images_per_s * 3600.0 / cores;
+  m.store_retries = std::pair{info.input_retries, info.output_retries};
+  return m;
 }
 
 FeaturesManifestInfo ManifestInfoFor(const Extractor& e) {
@@ -232,14 +226,14 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   summary.backend_choice = extractor->backend_choice();
   summary.batch = extractor->batch();
 
-  json partitions_json = json::array();
-  json timeline = json::array();  // when each computed partition ran, for images/s over time (verger report)
+  std::vector<PartitionMarker> partitions;
+  std::vector<TimelineEntry> timeline;  // when each computed partition ran, for images/s over time (verger report)
   int64_t processed_ok = 0;
   Progress progress("extract", expected, o.progress);
   // Ctrl-C: finished partitions stay (markers), no manifest; --resume continues.
   auto interrupted = [&] {
     progress.Finish();
-    return InterruptedStatus(static_cast<int64_t>(partitions_json.size()), planned_partitions);
+    return InterruptedStatus(static_cast<int64_t>(partitions.size()), planned_partitions);
   };
   std::vector<ImageItem> items;
   int64_t next_index = 0;
@@ -252,16 +246,18 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     if (InterruptRequested()) return interrupted();
     const int64_t index = next_index++;
     ++summary.partitions;
-    json marker;
+    std::optional<PartitionMarker> marker;
     bool reused = false;
     std::set<std::string> retrying;  // images that failed in the earlier run of a complete partition
     if (o.resume) {
-      VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, index, &marker));
+      VERGER_ASSIGN_OR_RETURN(marker, CompletePartition(*output, existing, *extractor, items, index));
+      reused = marker.has_value();
       // Failed images are always retried (the file may be fixed, the outage
       // over): the partition is rewritten, its good rows copied (RowReuse).
-      if (reused && JsonField(marker, "failed", int64_t{0}) > 0) {
+      if (reused && marker->failed > 0) {
         reused = false;
-        for (const auto& e : JsonField(marker, "errors", json::array())) retrying.insert(JsonField(e, "key", ""));
+        if (marker->errors)
+          for (const auto& e : *marker->errors) retrying.insert(e.key);
       }
       // Read before the first partition is rewritten: the markers say which
       // rows of unchanged images an earlier run left, and where. Not read at
@@ -274,10 +270,10 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     int64_t ok = 0, failed = 0;
     if (reused) {
       ++summary.partitions_reused;
-      ok = marker["rows"];
+      ok = marker->rows;
       summary.images_reused += ok;
-      failed = marker["failed"];
-      for (const auto& e : marker["errors"]) errors.push_back({e["key"], e["reason"]});
+      failed = marker->failed;
+      if (marker->errors) errors.insert(errors.end(), marker->errors->begin(), marker->errors->end());
       progress.Advance(ok, failed);
     } else {
       const double started_at = UnixSeconds();
@@ -288,7 +284,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       if (!run.ok()) {
         if (run.status().code() == StatusCode::kCancelled) return interrupted();
         progress.Finish();
-        return StoppedJob(run.status(), partitions_json.size(), static_cast<size_t>(planned_partitions), *input, *output);
+        return StoppedJob(run.status(), partitions.size(), static_cast<size_t>(planned_partitions), *input, *output);
       }
       PartitionResult r = std::move(run).value();
       ok = r.ok;
@@ -305,8 +301,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
       summary.stages += r.stages;
       errors.insert(errors.end(), r.errors.begin(), r.errors.end());
       marker = std::move(r.marker);
-      timeline.push_back({{"partition", index}, {"images", r.ok + r.failed - r.reused},
-                          {"started_at", started_at}, {"finished_at", UnixSeconds()}});
+      timeline.push_back({index, r.ok + r.failed - r.reused, started_at, UnixSeconds()});
     }
     items.clear();
     summary.ok += ok;
@@ -318,8 +313,9 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     }
     // The per-image inputs stay in the marker only: kept here (and in the
     // manifest) they would grow with the collection.
-    marker.erase("inputs");
-    partitions_json.push_back(std::move(marker));
+    if (!marker) return Status::Internal(PartitionName(index) + ": stopped early with errors to spare");
+    marker->inputs.reset();
+    partitions.push_back(std::move(*marker));
     return Status::OK();
   };
   auto add_image = [&](ImageItem&& item) -> Status {
@@ -368,7 +364,7 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   summary.images_per_s = summary.wall_s > 0 ? processed_ok / summary.wall_s : 0;
   if (summary.max_errors_exceeded) return summary;  // no manifest: the job did not complete
   if (o.resume) {
-    VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output, partitions_json));
+    VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output, partitions));
     // Projections of the earlier features are stale; `transform` remakes them.
     VERGER_ASSIGN_OR_RETURN(Listing stale, output->List("reduced/"));
     for (const auto& obj : stale.objects)
@@ -394,10 +390,10 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.input_retries = ObjectStoreRetries(*input);
   info.output_retries = ObjectStoreRetries(*output);
   summary.store_retries = info.input_retries + info.output_retries;
-  json manifest = FeaturesManifest(info, std::move(partitions_json));
-  manifest["timeline"] = std::move(timeline);
-  summary.counts = {{"labels", manifest["labels"]}, {"error_reasons", manifest["error_reasons"]}};
-  VERGER_RETURN_IF_ERROR(WriteJson(*output, o.defer_manifest ? kRunStateKey : kManifestKey, manifest));
+  FeaturesManifest manifest = BuildFeaturesManifest(info, partitions);
+  manifest.timeline = std::move(timeline);
+  summary.counts = manifest.counts;
+  VERGER_RETURN_IF_ERROR(WriteManifest(*output, o.defer_manifest ? kRunStateKey : kManifestKey, manifest));
   return summary;
 }
 

@@ -2,12 +2,14 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/extractor.h"
+#include "engine/job_records.h"
 #include "engine/progress.h"
 #include "io/object_store.h"
 
@@ -58,7 +60,7 @@ struct ExtractSummary {
   bool max_errors_exceeded = false;
   int64_t store_retries = 0;              // requests the input and output stores retried (S3)
   StageSeconds stages;                    // of the partitions computed in this run
-  nlohmann::json counts;                  // CountByLabelAndReason (engine/job_counts.h)
+  std::optional<JobCounts> counts;        // CountByLabelAndReason (engine/job_counts.h); none past --max-errors
   std::string errors_uri;                 // where errors.csv went
   std::string model_hash;
   std::string output_uri;
@@ -84,7 +86,9 @@ struct FeaturesManifestInfo {
   int64_t input_retries = 0, output_retries = 0;
   std::vector<ImageError> listing_errors;  // listing problems, counted by reason
 };
-nlohmann::json FeaturesManifest(const FeaturesManifestInfo& info, nlohmann::json partitions);
+// The manifest of a features job over `partitions` (markers, in index
+// order): their counts, and their entries without per-image lists.
+FeaturesManifest BuildFeaturesManifest(const FeaturesManifestInfo& info, const std::vector<PartitionMarker>& partitions);
 
 // The fields of FeaturesManifestInfo that come from the extractor (spec,
 // hash, backend and why, dimension, formats, batch, threads); the caller fills in
@@ -95,9 +99,9 @@ FeaturesManifestInfo ManifestInfoFor(const Extractor& extractor);
 Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors);
 
 // After a resumed run: deletes files under features/ and _partitions/ that
-// no partition in `partitions` (marker JSONs) references, so no row appears
-// twice when the plan changed.
-Status RemoveUnreferenced(ObjectStore& out, const nlohmann::json& partitions);
+// no partition in `partitions` references, so no row appears twice when
+// the plan changed.
+Status RemoveUnreferenced(ObjectStore& out, const std::vector<PartitionMarker>& partitions);
 
 // The image list a job works on: listed, then --limit, then --sample.
 Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOptions& options);

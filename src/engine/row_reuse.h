@@ -17,23 +17,23 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/image_listing.h"
+#include "engine/job_records.h"
 #include "io/object_store.h"
 
 namespace verger {
 
-// Per-image inputs recorded in a partition marker ("inputs": one
-// [key, size, mtime_ns, etag] per image of the partition).
-nlohmann::json MarkerInputs(const std::vector<ImageItem>& items);
+// Per-image inputs recorded in a partition marker (key, size, mtime_ns,
+// etag per image of the partition).
+std::vector<MarkerInput> MarkerInputs(const std::vector<ImageItem>& items);
 
 class RowReuse {
  public:
   // Indexes every _partitions/*.json marker in `out` made with
   // `model_sha256` and recording per-image inputs: its key range and table
-  // files. Markers that are unreadable, of another model or older (no
-  // "inputs") are skipped: their images are simply recomputed.
+  // files. Markers of another model or without per-image inputs are skipped
+  // (their images are simply recomputed); one that does not parse is
+  // Corrupt, naming the file.
   static Result<std::unique_ptr<RowReuse>> Load(const ObjectStore& out, const std::string& model_sha256,
                                                 int64_t dim);
 

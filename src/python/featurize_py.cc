@@ -59,21 +59,6 @@ py::array_t<float> Features(Featurizer& f, const py::sequence& items) {
   return out;
 }
 
-// Base keys and labels of the tables of one partition entry in `format`:
-// files named exactly <base><first suffix> (so npy's .keys.csv is no csv table).
-std::vector<std::pair<std::string, std::string>> TableKeys(const json& partition, const TableFormat& format,
-                                                           std::string_view dataset) {
-  std::vector<std::pair<std::string, std::string>> out;
-  const std::string suffix = format.suffixes().front();
-  const int64_t index = partition["index"];
-  for (const auto& f : partition["files"]) {
-    const std::string label = f["label"];
-    const std::string base = TableBaseKey(dataset, label, index);
-    if (f["key"].get<std::string>() == base + suffix) out.emplace_back(base, label);
-  }
-  return out;
-}
-
 struct Dataset {
   std::vector<std::string> paths, labels;
   std::vector<float> values;
@@ -82,25 +67,27 @@ struct Dataset {
 
 // partition < 0: every partition; else only the one with that index.
 Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset, int64_t partition) {
-  VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(store));
-  json partitions, formats;
+  VERGER_ASSIGN_OR_RETURN(FeaturesManifest manifest, ReadFeaturesManifest(store));
+  std::vector<std::pair<int64_t, const std::vector<MarkerFile>*>> partitions;  // (index, files)
+  std::string format_name;
+  Dataset d;
   if (dataset == "features") {
-    partitions = manifest["partitions"];
-    formats = manifest["formats"];
+    for (const auto& p : manifest.partitions) partitions.emplace_back(p.index, &p.files);
+    format_name = manifest.formats.front();
+    d.dim = manifest.feature_dim;
   } else if (dataset == "reduced") {
-    if (!manifest.contains("reduced"))
+    if (!manifest.reduced || !manifest.pca || manifest.reduced->formats.empty())
       return Status::NotFound(store.Describe(kManifestKey) + ": no reduced dataset; run `verger transform` first");
-    partitions = manifest["reduced"]["partitions"];
-    formats = manifest["reduced"]["formats"];
+    for (const auto& p : manifest.reduced->partitions) partitions.emplace_back(p.index, &p.files);
+    format_name = manifest.reduced->formats.front();
+    d.dim = manifest.pca->components;
   } else {
     return Status::InvalidArgument("dataset '" + dataset + "': expected 'features' or 'reduced'");
   }
-  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(formats.at(0).get<std::string>()));
-  Dataset d;
-  d.dim = dataset == "features" ? manifest["feature_dim"].get<int64_t>() : manifest["pca"]["components"].get<int64_t>();
-  for (const auto& p : partitions) {
-    if (partition >= 0 && p["index"].get<int64_t>() != partition) continue;
-    for (const auto& [base, label] : TableKeys(p, *format, dataset)) {
+  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(format_name));
+  for (const auto& [index, part_files] : partitions) {
+    if (partition >= 0 && index != partition) continue;
+    for (const auto& [base, label] : PartitionTables(index, *part_files, dataset, *format)) {
       std::vector<std::vector<uint8_t>> files;
       for (const auto& suffix : format->suffixes()) {
         VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(base + suffix));
