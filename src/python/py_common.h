@@ -76,5 +76,6 @@ void BindStore(py::module_& m);
 void BindExtract(py::module_& m);
 void BindPca(py::module_& m);
 void BindFeaturize(py::module_& m);
+void BindJob(py::module_& m);
 
 }  // namespace verger::python
