@@ -65,25 +65,42 @@ struct Dataset {
   int64_t dim = 0;
 };
 
-// partition < 0: every partition; else only the one with that index.
-Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset, int64_t partition) {
-  VERGER_ASSIGN_OR_RETURN(FeaturesManifest manifest, ReadFeaturesManifest(store));
-  std::vector<std::pair<int64_t, const std::vector<MarkerFile>*>> partitions;  // (index, files)
+// The partitions of a dataset of an output: (index, files) in manifest
+// order, its first format and its row width.
+struct DatasetParts {
+  FeaturesManifest manifest;
+  std::vector<std::pair<int64_t, const std::vector<MarkerFile>*>> partitions;  // into manifest
   std::string format_name;
-  Dataset d;
+  int64_t dim = 0;
+};
+
+Status LoadDatasetParts(const ObjectStore& store, const std::string& dataset, DatasetParts* d) {
+  VERGER_ASSIGN_OR_RETURN(d->manifest, ReadFeaturesManifest(store));
+  const FeaturesManifest& manifest = d->manifest;
   if (dataset == "features") {
-    for (const auto& p : manifest.partitions) partitions.emplace_back(p.index, &p.files);
-    format_name = manifest.formats.front();
-    d.dim = manifest.feature_dim;
+    for (const auto& p : manifest.partitions) d->partitions.emplace_back(p.index, &p.files);
+    d->format_name = manifest.formats.front();
+    d->dim = manifest.feature_dim;
   } else if (dataset == "reduced") {
     if (!manifest.reduced || !manifest.pca || manifest.reduced->formats.empty())
       return Status::NotFound(store.Describe(kManifestKey) + ": no reduced dataset; run `verger transform` first");
-    for (const auto& p : manifest.reduced->partitions) partitions.emplace_back(p.index, &p.files);
-    format_name = manifest.reduced->formats.front();
-    d.dim = manifest.pca->components;
+    for (const auto& p : manifest.reduced->partitions) d->partitions.emplace_back(p.index, &p.files);
+    d->format_name = manifest.reduced->formats.front();
+    d->dim = manifest.pca->components;
   } else {
     return Status::InvalidArgument("dataset '" + dataset + "': expected 'features' or 'reduced'");
   }
+  return Status::OK();
+}
+
+// partition < 0: every partition; else only the one with that index.
+Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset, int64_t partition) {
+  DatasetParts parts;
+  VERGER_RETURN_IF_ERROR(LoadDatasetParts(store, dataset, &parts));
+  const std::string& format_name = parts.format_name;
+  const auto& partitions = parts.partitions;
+  Dataset d;
+  d.dim = parts.dim;
   VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(format_name));
   for (const auto& [index, part_files] : partitions) {
     if (partition >= 0 && index != partition) continue;
@@ -149,6 +166,19 @@ void BindFeaturize(py::module_& m) {
       "(paths, labels, N x D float32) of an output's features or reduced rows, in manifest order\n"
       "(partition, then label), read with the first format listed in the manifest; partition >= 0:\n"
       "only the partition with that index");
+  m.def(
+      "dataset_partitions",
+      [](const PyStore& s, const std::string& dataset) {
+        std::vector<int64_t> indices;
+        Check(NoGil([&]() -> Status {
+          DatasetParts parts;
+          VERGER_RETURN_IF_ERROR(LoadDatasetParts(*s.store, dataset, &parts));
+          for (const auto& [index, files] : parts.partitions) indices.push_back(index);
+          return Status::OK();
+        }));
+        return indices;
+      },
+      py::arg("store"), py::arg("dataset") = "features", "Partition indices of an output's dataset, in manifest order");
 }
 
 }  // namespace verger::python
