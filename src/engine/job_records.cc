@@ -251,8 +251,6 @@ json FilesJson(const std::vector<MarkerFile>& files) {
   return out;
 }
 
-json StageSecondsJson(const StageSeconds& s) { return s.ToJson(); }
-
 }  // namespace
 
 json JobCounts::LabelsJson() const {
@@ -409,7 +407,7 @@ json FeaturesManifest::ToJson() const {
   put("wall_time_s", wall_time_s);
   put("images_per_s", images_per_s);
   put("images_per_hour_per_vcpu", images_per_hour_per_vcpu);
-  if (stage_seconds) j["stage_seconds"] = StageSecondsJson(*stage_seconds);
+  if (stage_seconds) j["stage_seconds"] = stage_seconds->ToJson();
   if (store_retries) j["store_retries"] = {{"input", store_retries->first}, {"output", store_retries->second}};
   if (timeline) {
     json t = json::array();
