@@ -277,7 +277,8 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
   h += "<h2 id=\"time\">Time by stage</h2>\n";
   if (manifest.stage_seconds) {
     std::vector<std::pair<std::string, double>> stages;
-    for (const auto& [k, v] : manifest.stage_seconds->ToJson().items()) stages.emplace_back(k, v.get<double>());
+    const json seconds = manifest.stage_seconds->ToJson();  // items() must not outlive it
+    for (const auto& [k, v] : seconds.items()) stages.emplace_back(k, v.get<double>());
     if (manifest.wall_time_s) stages.emplace_back("wall time (total)", *manifest.wall_time_s);
     h += "<p class=\"meta\">read and decode are summed over their threads and can exceed the wall time; "
          "wait_for_input well above zero means reading or decoding could not keep the model fed.</p>\n";
