@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/npy.h"
+#include "engine/job_records.h"
 #include "engine/output_layout.h"
 #include "engine/row_reuse.h"
 #include "io/object_store.h"
@@ -90,6 +91,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       store.objects["_partitions/part-00000.json"] = bytes;
       store.objects["manifest.json"] = bytes;
       (void)verger::ReadJson(store, "manifest.json");
+      (void)verger::ReadManifest(store, "manifest.json");
+      // What FromJson accepts, ToJson writes back in a form FromJson accepts again.
+      auto marker = verger::ReadPartitionMarker(store, 0);
+      if (marker.ok() && !verger::PartitionMarker::FromJson(marker->ToJson(), "fuzz").ok()) __builtin_trap();
+      auto manifest = verger::ReadManifest(store, "manifest.json");
+      if (manifest.ok() && !verger::FeaturesManifest::FromJson(manifest->ToJson(), "fuzz").ok()) __builtin_trap();
       auto reuse = verger::RowReuse::Load(store, "m", 2);
       if (reuse.ok()) {
         verger::ImageItem item{"a/b.jpg", "a", 1, 2, ""};

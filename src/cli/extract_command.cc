@@ -101,9 +101,9 @@ void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
                         {"images_per_s", s.images_per_s}, {"output", s.output_uri},
                         {"errors_file", s.errors_uri}, {"stage_seconds", s.stages.ToJson()},
                         {"store_retries", s.store_retries}};
-    if (s.counts.is_object()) {
-      j["labels"] = JsonField(s.counts, "labels", nlohmann::json::object());
-      j["error_reasons"] = JsonField(s.counts, "error_reasons", nlohmann::json::object());
+    if (s.counts) {
+      j["labels"] = s.counts->LabelsJson();
+      j["error_reasons"] = s.counts->ReasonsJson();
     }
     std::fprintf(stderr, "%s\n", j.dump().c_str());
     return;
@@ -117,11 +117,11 @@ void PrintExtractSummary(const ExtractSummary& s, const LogChoice& log) {
                static_cast<long long>(s.partitions_reused),
                static_cast<long long>(s.feature_dim), s.wall_s, s.images_per_s, s.output_uri.c_str());
   std::fprintf(stderr, "verger: backend %s, batch %d (%s)\n", s.backend_choice.c_str(), s.batch, s.backend.c_str());
-  if (s.counts.is_object()) {
-    std::fprintf(stderr, "verger: per label: %s\n", FormatLabelCounts(s.counts, 20).c_str());
+  if (s.counts) {
+    std::fprintf(stderr, "verger: per label: %s\n", FormatLabelCounts(*s.counts, 20).c_str());
     if (s.failed > 0)
       std::fprintf(stderr, "verger: failures by reason: %s; every image with its reason: %s\n",
-                   FormatReasonCounts(s.counts, 10).c_str(), s.errors_uri.c_str());
+                   FormatReasonCounts(*s.counts, 10).c_str(), s.errors_uri.c_str());
   }
   if (s.retried > 0)
     std::fprintf(stderr, "verger: %lld retried, %lld now ok (images that had failed in the earlier run)\n",

@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "engine/pca_job.h"
+#include "engine/run_job.h"
 
 namespace verger::cli {
 
@@ -121,43 +122,21 @@ void AddPcaCommands(CLI::App& app, Action& action, const std::string& command_li
         if (*dry_run) return PrintExtractPlan(*ex, true);
         ex->command_line = command_line;
         ex->progress = log->Resolve();
-        ex->write_pca_stats = true;
-        ex->defer_manifest = true;  // manifest.json only once transform is done
-        auto extracted = RunExtract(*ex);
-        if (!extracted.ok()) return Fail(extracted.status());
-        PrintExtractSummary(*extracted, *log);
-        if (extracted->max_errors_exceeded) {
+        RunObserver report;
+        report.extracted = [log](const ExtractSummary& s) { PrintExtractSummary(s, *log); };
+        report.kept_model = [](int64_t k) {
+          std::fprintf(stderr, "verger: projecting with the existing PCA model in pca/ (%lld components; "
+                               "--refit-pca fits again)\n", static_cast<long long>(k));
+        };
+        report.fitted = PrintFit;
+        report.transformed = PrintTransform;
+        auto ran = RunPipeline(RunOptions{*ex, pca->Resolve(), *refit}, report);
+        if (!ran.ok()) return Fail(ran.status());
+        if (ran->extract.max_errors_exceeded) {
           std::fprintf(stderr, "verger: error: more than %lld images failed (--max-errors); see %s\n",
-                       static_cast<long long>(ex->max_errors), extracted->errors_uri.c_str());
+                       static_cast<long long>(ex->max_errors), ran->extract.errors_uri.c_str());
           return 1;
         }
-        // A resumed run keeps a complete PCA model (model.json is written
-        // last) of the same feature size unless told to refit.
-        bool fit = true;
-        if (ex->resume && !*refit) {
-          auto store = OpenObjectStore(ex->output, ex->store);
-          if (!store.ok()) return Fail(store.status());
-          auto old = ReadPcaModel(**store, "pca/");
-          if (old.ok() && old->dim() == extracted->feature_dim) {
-            fit = false;
-            std::fprintf(stderr, "verger: projecting with the existing PCA model in pca/ (%lld components; "
-                                 "--refit-pca fits again)\n", static_cast<long long>(old->components()));
-          }
-        }
-        if (fit) {
-          FitPcaOptions fit_options{ex->output, /*from_run_state=*/true, pca->Resolve(), ex->store};
-          auto fitted = RunFitPca(fit_options);
-          if (!fitted.ok()) return Fail(fitted.status());
-          PrintFit(*fitted);
-        }
-        TransformOptions tr;
-        tr.input = ex->output;
-        tr.store = ex->store;
-        tr.progress = ex->progress;
-        tr.from_run_state = true;
-        auto projected = RunTransform(tr);
-        if (!projected.ok()) return Fail(projected.status());
-        PrintTransform(*projected);
         return 0;
       };
     });

@@ -1,5 +1,4 @@
 #include "engine/extract_job.h"
-#include "core/json_field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -19,6 +18,7 @@
 #include "engine/output_lock.h"
 #include "engine/partition.h"
 #include "engine/row_reuse.h"
+#include "io/s3_store.h"
 #include "sink/csv_format.h"
 
 namespace verger {
@@ -66,56 +66,51 @@ Status WriteErrorsCsv(ObjectStore& out, const std::vector<ImageError>& errors) {
   return out.WriteAtomic(kErrorsKey, std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(text.data()), text.size()));
 }
 
-Status RemoveUnreferenced(ObjectStore& out, const json& partitions) {
+Status RemoveUnreferenced(ObjectStore& out, const std::vector<PartitionMarker>& partitions) {
   std::set<std::string> keep = ListedKeys(partitions);
-  for (const auto& p : partitions) keep.insert(PartitionMarkerKey(p["index"].get<int64_t>()));
+  for (const auto& p : partitions) keep.insert(PartitionMarkerKey(p.index));
   for (std::string_view prefix : {"features/", "_partitions/"}) VERGER_RETURN_IF_ERROR(RemoveUnlisted(out, prefix, keep));
   return Status::OK();
 }
 
-json FeaturesManifest(const FeaturesManifestInfo& info, json partitions) {
+FeaturesManifest BuildFeaturesManifest(const FeaturesManifestInfo& info,
+                                       const std::vector<PartitionMarker>& partitions) {
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  FeaturesManifest m;
+  m.verger_version = kVergerVersion;
+  m.kind = "features";
+  m.created = Iso8601Now();
+  m.command = EscapeNonUtf8(info.command_line);
+  m.input = EscapeNonUtf8(info.input_uri);
+  m.output = EscapeNonUtf8(info.output_uri);
+  m.model = json::parse(ModelSpecToJson(info.spec));
+  m.model_sha256 = info.spec_hash;
+  m.backend = info.backend;
+  m.backend_reason = info.backend_reason;
+  m.feature_dim = info.feature_dim;
+  m.column_prefix = "dim_";
+  m.preprocessing = PreprocessingJson(info.spec);
+  m.formats = info.formats;
+  m.partition_size = info.partition_size;
+  m.batch = info.batch;
+  m.threads = info.threads;
+  m.vcpus = cores;
+  m.images = ManifestImages{info.listed, info.ok, info.failed, info.listing_problems, info.images_computed,
+                            info.images_reused};
+  m.errors_file = kErrorsKey;
+  m.counts = CountByLabelAndReason(partitions, info.listing_errors, RootLabel(info.input_uri));
+  m.partitions_reused = info.partitions_reused;
   // Per-partition error lists and per-image inputs live in the markers (and
   // errors.csv); the manifest keeps counts, so its size grows with the
   // partitions, not the images.
-  json counts = CountByLabelAndReason(partitions, info.listing_errors, RootLabel(info.input_uri));
-  for (auto& p : partitions) {
-    p.erase("errors");
-    p.erase("inputs");
-  }
-  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  return json{
-      {"verger_version", kVergerVersion},
-      {"kind", "features"},
-      {"created", Iso8601Now()},
-      {"command", EscapeNonUtf8(info.command_line)},
-      {"input", EscapeNonUtf8(info.input_uri)},
-      {"output", EscapeNonUtf8(info.output_uri)},
-      {"model", json::parse(ModelSpecToJson(info.spec))},
-      {"model_sha256", info.spec_hash},
-      {"backend", info.backend},
-      {"backend_reason", info.backend_reason},
-      {"feature_dim", info.feature_dim},
-      {"column_prefix", "dim_"},
-      {"preprocessing", PreprocessingJson(info.spec)},
-      {"formats", info.formats},
-      {"partition_size", info.partition_size},
-      {"batch", info.batch},
-      {"threads", info.threads},
-      {"vcpus", cores},
-      {"images", {{"listed", info.listed}, {"ok", info.ok}, {"failed", info.failed},
-                  {"listing_problems", info.listing_problems}, {"computed", info.images_computed},
-                  {"reused", info.images_reused}}},
-      {"errors_file", kErrorsKey},
-      {"labels", counts["labels"]},
-      {"error_reasons", counts["error_reasons"]},
-      {"partitions_reused", info.partitions_reused},
-      {"partitions", partitions},
-      {"wall_time_s", info.wall_s},
-      {"images_per_s", info.images_per_s},
-      {"stage_seconds", info.stages.ToJson()},
-      {"images_per_hour_per_vcpu", info.images_per_s * 3600.0 / cores},
-      {"store_retries", {{"input", info.input_retries}, {"output", info.output_retries}}},
-  };
+  m.partitions.reserve(partitions.size());
+  for (const auto& p : partitions) m.partitions.push_back(p.ManifestEntry());
+  m.wall_time_s = info.wall_s;
+  m.images_per_s = info.images_per_s;
+  m.stage_seconds = info.stages;
+  m.images_per_hour_per_vcpu = info.images_per_s * 3600.0 / cores;
+  m.store_retries = std::pair{info.input_retries, info.output_retries};
+  return m;
 }
 
 FeaturesManifestInfo ManifestInfoFor(const Extractor& e) {
@@ -166,21 +161,164 @@ Result<ImageListing> ListJobImages(const ObjectStore& input, const ExtractOption
   return listing;
 }
 
-Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
-  const auto t0 = std::chrono::steady_clock::now();
+Result<PartitionOutcome> RunPartitionTask(Extractor& extractor, const ObjectStore& input, ObjectStore& output,
+                                          const PartitionTask& task, Progress* progress, RowReuse* reuse) {
+  PartitionOutcome out;
+  out.index = task.index;
+  out.started_at = UnixSeconds();
+  VERGER_ASSIGN_OR_RETURN(PartitionResult r, extractor.RunPartition(input, output, task.items, task.index, progress,
+                                                                     task.stop_after_errors, reuse));
+  out.finished_at = UnixSeconds();
+  out.marker = std::move(r.marker);
+  out.ok = r.ok;
+  out.failed = r.failed;
+  out.reused = r.reused;
+  out.errors = std::move(r.errors);
+  out.stages = r.stages;
+  out.backend = extractor.backend_description();
+  out.threads = extractor.threads();
+  return out;
+}
+
+Status CheckExtractOptions(const ExtractOptions& o) {
   if (o.partition_size < 1) return Status::InvalidArgument("--partition-size must be at least 1");
   VERGER_RETURN_IF_ERROR(CheckListingOptions(o));
   if (o.resume && o.overwrite) return Status::InvalidArgument("give --resume or --overwrite, not both");
-  VERGER_ASSIGN_OR_RETURN(auto extractor, Extractor::Create(ExtractorConfigFrom(o)));
+  return Status::OK();
+}
 
-  VERGER_ASSIGN_OR_RETURN(auto input, OpenObjectStore(o.input, o.store));
+Result<std::unique_ptr<ExtractJob>> ExtractJob::Create(const ExtractOptions& o) {
+  std::unique_ptr<ExtractJob> job(new ExtractJob());
+  job->t0_ = std::chrono::steady_clock::now();
+  job->o_ = o;
+  VERGER_RETURN_IF_ERROR(CheckExtractOptions(o));
+  VERGER_ASSIGN_OR_RETURN(job->extractor_, Extractor::Create(ExtractorConfigFrom(o)));
+  VERGER_ASSIGN_OR_RETURN(job->input_, OpenObjectStore(o.input, o.store));
+  return job;
+}
+
+Status ExtractJob::OpenOutput() {
+  StoreOptions out_options = o_.store;
+  out_options.create = true;
+  VERGER_ASSIGN_OR_RETURN(output_, OpenObjectStore(o_.output, out_options));
+  VERGER_ASSIGN_OR_RETURN(lock_, OutputLock::Acquire(*output_, o_.write_pca_stats ? "run" : "extract"));
+  if (o_.resume) {
+    {
+      VERGER_ASSIGN_OR_RETURN(Listing present, output_->List(""));
+      VERGER_RETURN_IF_ERROR(CheckOnlyVergerFiles(*output_, present));  // before deleting anything
+    }
+    // The old manifest no longer describes what is there once we start.
+    VERGER_RETURN_IF_ERROR(output_->Delete(kManifestKey));
+    VERGER_RETURN_IF_ERROR(output_->Delete(kRunStateKey));
+    VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output_));
+    VERGER_ASSIGN_OR_RETURN(existing_, ObjectSizes(*output_));
+    VERGER_ASSIGN_OR_RETURN(boundaries_, ReadPartitionBoundaries(*output_));
+  } else {
+    VERGER_RETURN_IF_ERROR(PrepareOutput(*output_, o_.overwrite));
+  }
+  summary_.feature_dim = extractor_->feature_dim();
+  summary_.model_hash = extractor_->spec_hash();
+  summary_.output_uri = output_->uri();
+  summary_.backend = extractor_->backend_description();
+  summary_.backend_choice = extractor_->backend_choice();
+  summary_.batch = extractor_->batch();
+  return Status::OK();
+}
+
+Result<std::optional<PartitionMarker>> ExtractJob::Reusable(const std::vector<ImageItem>& items, int64_t index,
+                                                            std::set<std::string>* retrying) {
+  if (!o_.resume) return std::optional<PartitionMarker>();
+  VERGER_ASSIGN_OR_RETURN(auto marker, CompletePartition(*output_, existing_, *extractor_, items, index));
+  // Failed images are always retried (the file may be fixed, the outage
+  // over): the partition is rewritten, its good rows copied (RowReuse).
+  if (marker && marker->failed > 0) {
+    if (retrying && marker->errors)
+      for (const auto& e : *marker->errors) retrying->insert(e.key);
+    marker.reset();
+  }
+  return marker;
+}
+
+int64_t ExtractJob::failures_so_far() const {
+  int64_t n = static_cast<int64_t>(problems_.size());
+  for (const auto& [index, errors] : errors_) n += static_cast<int64_t>(errors.size());
+  return n;
+}
+
+int64_t ExtractJob::ErrorBudget() const {
+  return o_.max_errors < 0 ? -1 : std::max<int64_t>(0, o_.max_errors - failures_so_far());
+}
+
+void ExtractJob::AcceptComplete(PartitionMarker marker) {
+  ++summary_.partitions_reused;
+  summary_.ok += marker.rows;
+  summary_.images_reused += marker.rows;
+  summary_.failed += marker.failed;
+  if (marker.errors) errors_[marker.index] = *marker.errors;
+  marker.inputs.reset();  // grows with the images: the marker keeps it, not the job
+  markers_[marker.index] = std::move(marker);
+}
+
+Status ExtractJob::Record(PartitionOutcome outcome) {
+  if (max_errors_exceeded_) return Status::OK();  // late results of a stopped job
+  const int64_t index = outcome.index;
+  summary_.ok += outcome.ok;
+  summary_.failed += outcome.failed;
+  summary_.images_reused += outcome.reused;
+  summary_.images_computed += outcome.ok - outcome.reused;
+  summary_.stages += outcome.stages;
+  if (backend_.empty()) backend_ = outcome.backend;
+  if (threads_ == 0) threads_ = outcome.threads;
+  timeline_.push_back({index, outcome.ok + outcome.failed - outcome.reused, outcome.started_at, outcome.finished_at});
+  errors_[index] = std::move(outcome.errors);
+  VERGER_RETURN_IF_ERROR(lock_->Confirm());  // still ours (S3 lease renewed)
+  if (o_.max_errors >= 0 && failures_so_far() > o_.max_errors) {
+    max_errors_exceeded_ = true;
+    return Status::OK();
+  }
+  if (!outcome.marker) return Status::Internal(PartitionName(index) + ": stopped early with errors to spare");
+  // The per-image inputs stay in the marker only: kept here (and in the
+  // manifest) they would grow with the collection.
+  outcome.marker->inputs.reset();
+  markers_[index] = std::move(*outcome.marker);
+  return Status::OK();
+}
+
+Result<std::vector<PartitionTask>> ExtractJob::Plan() {
+  VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListJobImages(*input_, o_));
+  problems_ = std::move(listing.problems);
+  summary_.listed = static_cast<int64_t>(listing.images.size());
+  VERGER_RETURN_IF_ERROR(OpenOutput());
+  std::vector<PartitionTask> todo;
+  const auto& images = listing.images;
+  for (const auto& range : PlanPartitions(
+           summary_.listed, [&](int64_t i) -> std::string_view { return images[static_cast<size_t>(i)].key; },
+           o_.partition_size, boundaries_)) {
+    ++summary_.partitions;
+    std::vector<ImageItem> items(listing.images.begin() + range.begin, listing.images.begin() + range.end);
+    VERGER_ASSIGN_OR_RETURN(auto complete, Reusable(items, range.index, nullptr));
+    if (complete) {
+      AcceptComplete(std::move(*complete));
+    } else {
+      todo.push_back({range.index, std::move(items), -1});
+    }
+  }
+  // Each task may fail at most what is left once the complete partitions
+  // and the listing are counted.
+  for (auto& t : todo) t.stop_after_errors = ErrorBudget();
+  return todo;
+}
+
+Result<ExtractSummary> ExtractJob::Run() {
   const auto list_started = std::chrono::steady_clock::now();
+  const ExtractOptions& o = o_;
+  ObjectStore& input = *input_;
   int64_t expected = 0;
   // --sample draws from every key (stratified by label), so then the list is
   // held whole (ListJobImages) and partitions are cut from it.
   std::optional<ImageListing> sampled;
   if (o.sample > 0) {
-    VERGER_ASSIGN_OR_RETURN(sampled, ListJobImages(*input, o));
+    VERGER_ASSIGN_OR_RETURN(sampled, ListJobImages(input, o));
     expected = static_cast<int64_t>(sampled->images.size());
   } else {
     // Otherwise the image list is never held whole (memory stays flat at
@@ -190,142 +328,71 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
     // as it goes.
     std::vector<ListingProblem> ignored;
     VERGER_RETURN_IF_ERROR(ListImagesEach(
-        *input, o.limit,
+        input, o.limit,
         [&](ImageItem&&) {
           ++expected;
           return Status::OK();
         },
         &ignored));
-    if (expected == 0) return NoImagesFound(*input);
+    if (expected == 0) return NoImagesFound(input);
   }
   const int64_t planned_partitions = (expected + o.partition_size - 1) / o.partition_size;
   double list_s = SecondsSince(list_started);  // the listing stage, completed below
+  VERGER_RETURN_IF_ERROR(OpenOutput());
 
-  StoreOptions out_options = o.store;
-  out_options.create = true;
-  VERGER_ASSIGN_OR_RETURN(auto output, OpenObjectStore(o.output, out_options));
-  VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*output, o.write_pca_stats ? "run" : "extract"));
-  std::map<std::string, uint64_t> existing;
-  std::vector<PartitionBoundary> boundaries;  // of the earlier run, kept by --resume
   std::unique_ptr<RowReuse> reuse;
   bool reuse_loaded = false;
-  if (o.resume) {
-    {
-      VERGER_ASSIGN_OR_RETURN(Listing present, output->List(""));
-      VERGER_RETURN_IF_ERROR(CheckOnlyVergerFiles(*output, present));  // before deleting anything
-    }
-    // The old manifest no longer describes what is there once we start.
-    VERGER_RETURN_IF_ERROR(output->Delete(kManifestKey));
-    VERGER_RETURN_IF_ERROR(output->Delete(kRunStateKey));
-    VERGER_RETURN_IF_ERROR(RemoveTemporaries(*output));
-    VERGER_ASSIGN_OR_RETURN(existing, ObjectSizes(*output));
-    VERGER_ASSIGN_OR_RETURN(boundaries, ReadPartitionBoundaries(*output));
-  } else {
-    VERGER_RETURN_IF_ERROR(PrepareOutput(*output, o.overwrite));
-  }
-
-  std::vector<ImageError> errors;
-  ExtractSummary summary;
-  summary.feature_dim = extractor->feature_dim();
-  summary.model_hash = extractor->spec_hash();
-  summary.output_uri = output->uri();
-  summary.backend = extractor->backend_description();
-  summary.backend_choice = extractor->backend_choice();
-  summary.batch = extractor->batch();
-
-  json partitions_json = json::array();
-  json timeline = json::array();  // when each computed partition ran, for images/s over time (verger report)
-  int64_t processed_ok = 0;
   Progress progress("extract", expected, o.progress);
   // Ctrl-C: finished partitions stay (markers), no manifest; --resume continues.
   auto interrupted = [&] {
     progress.Finish();
-    return InterruptedStatus(static_cast<int64_t>(partitions_json.size()), planned_partitions);
+    return InterruptedStatus(static_cast<int64_t>(markers_.size()), planned_partitions);
   };
   std::vector<ImageItem> items;
-  PartitionCutter cutter(o.partition_size, std::move(boundaries));
+  PartitionCutter cutter(o.partition_size, boundaries_);
   double partitions_s = 0;  // streamed-pass time spent in partitions, not listing
-  std::vector<ListingProblem> problems;
-  // Listing problems count against --max-errors like failed images (those
-  // the listing has met so far when streaming).
-  auto failures_so_far = [&] { return static_cast<int64_t>(errors.size() + problems.size()); };
   auto process = [&](int64_t index) -> Status {
     if (InterruptRequested()) return interrupted();
-    ++summary.partitions;
-    json marker;
-    bool reused = false;
+    ++summary_.partitions;
     std::set<std::string> retrying;  // images that failed in the earlier run of a complete partition
-    if (o.resume) {
-      VERGER_ASSIGN_OR_RETURN(reused, PartitionIsComplete(*output, existing, *extractor, items, index, &marker));
-      // Failed images are always retried (the file may be fixed, the outage
-      // over): the partition is rewritten, its good rows copied (RowReuse).
-      if (reused && JsonField(marker, "failed", int64_t{0}) > 0) {
-        reused = false;
-        for (const auto& e : JsonField(marker, "errors", json::array())) retrying.insert(JsonField(e, "key", ""));
-      }
+    VERGER_ASSIGN_OR_RETURN(auto complete, Reusable(items, index, &retrying));
+    if (complete) {
+      progress.Advance(complete->rows, complete->failed);
+      AcceptComplete(std::move(*complete));
+      VERGER_RETURN_IF_ERROR(lock_->Confirm());
+    } else {
       // Read before the first partition is rewritten: the markers say which
       // rows of unchanged images an earlier run left, and where. Not read at
       // all when every partition is complete.
-      if (!reused && !reuse_loaded) {
+      if (o.resume && !reuse_loaded) {
         reuse_loaded = true;
-        VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output, extractor->spec_hash(), extractor->feature_dim()));
-        reuse->UseSizes(&existing);
+        VERGER_ASSIGN_OR_RETURN(reuse, RowReuse::Load(*output_, extractor_->spec_hash(), extractor_->feature_dim()));
+        reuse->UseSizes(&existing_);
       }
-    }
-    int64_t ok = 0, failed = 0;
-    if (reused) {
-      ++summary.partitions_reused;
-      ok = marker["rows"];
-      summary.images_reused += ok;
-      failed = marker["failed"];
-      for (const auto& e : marker["errors"]) errors.push_back({e["key"], e["reason"]});
-      progress.Advance(ok, failed);
-    } else {
-      const double started_at = UnixSeconds();
-      const int64_t budget = o.max_errors < 0 ? -1 : std::max<int64_t>(0, o.max_errors - failures_so_far());
       const auto run_started = std::chrono::steady_clock::now();
-      auto run = extractor->RunPartition(*input, *output, items, index, &progress, budget, reuse.get());
+      auto run = RunPartitionTask(*extractor_, input, *output_, PartitionTask{index, items, ErrorBudget()}, &progress,
+                                  reuse.get());
       partitions_s += SecondsSince(run_started);
       if (!run.ok()) {
         if (run.status().code() == StatusCode::kCancelled) return interrupted();
         progress.Finish();
-        return StoppedJob(run.status(), partitions_json.size(), static_cast<size_t>(planned_partitions), *input, *output);
+        return StoppedJob(run.status(), markers_.size(), static_cast<size_t>(planned_partitions), input, *output_);
       }
-      PartitionResult r = std::move(run).value();
-      ok = r.ok;
-      summary.images_reused += r.reused;
-      summary.images_computed += r.ok - r.reused;
-      failed = r.failed;
       if (!retrying.empty()) {
-        summary.retried += static_cast<int64_t>(retrying.size());
+        summary_.retried += static_cast<int64_t>(retrying.size());
         int64_t still_failing = 0;
-        for (const auto& e : r.errors) still_failing += retrying.count(e.key);
-        summary.retried_ok += static_cast<int64_t>(retrying.size()) - still_failing;
+        for (const auto& e : run->errors) still_failing += retrying.count(e.key);
+        summary_.retried_ok += static_cast<int64_t>(retrying.size()) - still_failing;
       }
-      processed_ok += r.ok - r.reused;
-      summary.stages += r.stages;
-      errors.insert(errors.end(), r.errors.begin(), r.errors.end());
-      marker = std::move(r.marker);
-      timeline.push_back({{"partition", index}, {"images", r.ok + r.failed - r.reused},
-                          {"started_at", started_at}, {"finished_at", UnixSeconds()}});
+      VERGER_RETURN_IF_ERROR(Record(std::move(run).value()));
     }
     items.clear();
-    summary.ok += ok;
-    summary.failed += failed;
-    VERGER_RETURN_IF_ERROR(lock->Confirm());  // still ours (S3 lease renewed)
-    if (o.max_errors >= 0 && failures_so_far() > o.max_errors) {
-      summary.max_errors_exceeded = true;
-      return Status::Cancelled("--max-errors exceeded");
-    }
-    // The per-image inputs stay in the marker only: kept here (and in the
-    // manifest) they would grow with the collection.
-    marker.erase("inputs");
-    partitions_json.push_back(std::move(marker));
+    if (max_errors_exceeded_) return Status::Cancelled("--max-errors exceeded");
     return Status::OK();
   };
   // A partition is processed once the next key starts another (or the listing ends).
   auto add_image = [&](ImageItem&& item) -> Status {
-    ++summary.listed;
+    ++summary_.listed;
     const int64_t index = cutter.index();
     if (cutter.Add(item.key) && !items.empty()) VERGER_RETURN_IF_ERROR(process(index));
     items.push_back(std::move(item));
@@ -334,56 +401,78 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   const auto stream_started = std::chrono::steady_clock::now();
   Status listed;
   if (sampled) {
-    problems = std::move(sampled->problems);
+    problems_ = std::move(sampled->problems);
     for (auto& item : sampled->images) {
       listed = add_image(std::move(item));
       if (!listed.ok()) break;
     }
     sampled.reset();
   } else {
-    listed = ListImagesEach(*input, o.limit, add_image, &problems);
+    listed = ListImagesEach(input, o.limit, add_image, &problems_);
   }
   if (listed.ok() && !items.empty()) listed = process(cutter.index());
-  if (!summary.max_errors_exceeded) VERGER_RETURN_IF_ERROR(listed);
+  if (!max_errors_exceeded_) VERGER_RETURN_IF_ERROR(listed);
   progress.Finish();
-  VERGER_RETURN_IF_ERROR(lock->Confirm());
-  // Listing problems first, as a full listing reports them (sorted).
-  std::sort(problems.begin(), problems.end(), [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
-  std::vector<ImageError> listing_errors;
-  for (const auto& p : problems) listing_errors.push_back({p.key, p.reason});
-  errors.insert(errors.begin(), listing_errors.begin(), listing_errors.end());
   // Listing time: the counting pass, and what the streamed pass did not
   // spend computing partitions (listing, cutting, --resume checks).
   list_s += SecondsSince(stream_started) - partitions_s;
-  summary.stages.list = list_s;
-  if (summary.max_errors_exceeded) {  // counts as the whole listing would have given them
-    summary.listed = std::max(summary.listed, expected);
-    summary.partitions = planned_partitions;
+  summary_.stages.list = list_s;
+  if (max_errors_exceeded_) {  // counts as the whole listing would have given them
+    summary_.listed = std::max(summary_.listed, expected);
+    summary_.partitions = planned_partitions;
   }
-  const int64_t n = summary.listed;
-  VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output, errors));
-  summary.errors_uri = output->Describe(kErrorsKey);
+  return Finalize(std::nullopt);
+}
+
+Result<ExtractSummary> ExtractJob::Finalize(std::optional<ClusterInfo> cluster) {
+  VERGER_RETURN_IF_ERROR(lock_->Confirm());
+  ExtractSummary& summary = summary_;
+  summary.max_errors_exceeded = max_errors_exceeded_;
+  // Listing problems first, as a full listing reports them (sorted), then
+  // each partition's failures in partition order.
+  std::sort(problems_.begin(), problems_.end(),
+            [](const ListingProblem& a, const ListingProblem& b) { return a.key < b.key; });
+  std::vector<ImageError> listing_errors;
+  for (const auto& p : problems_) listing_errors.push_back({p.key, p.reason});
+  std::vector<ImageError> errors = listing_errors;
+  for (const auto& [index, part] : errors_) errors.insert(errors.end(), part.begin(), part.end());
+  VERGER_RETURN_IF_ERROR(WriteErrorsCsv(*output_, errors));
+  summary.errors_uri = output_->Describe(kErrorsKey);
   // One errors.csv row per failure, listing problems included.
-  summary.listing_problems = static_cast<int64_t>(problems.size());
+  summary.listing_problems = static_cast<int64_t>(problems_.size());
   summary.failed = static_cast<int64_t>(errors.size());
-  summary.wall_s = SecondsSince(t0);
-  // Speed counts the images this run computed, not partitions it reused.
-  summary.images_per_s = summary.wall_s > 0 ? processed_ok / summary.wall_s : 0;
-  if (summary.max_errors_exceeded) return summary;  // no manifest: the job did not complete
-  if (o.resume) {
-    VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output, partitions_json));
-    // Projections of the earlier features are stale; `transform` remakes them.
-    VERGER_ASSIGN_OR_RETURN(Listing stale, output->List("reduced/"));
-    for (const auto& obj : stale.objects)
-      if (IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(output->Delete(obj.key));
+  summary.wall_s = SecondsSince(t0_);
+  // Speed counts the images this run computed, not partitions or rows it reused.
+  summary.images_per_s = summary.wall_s > 0 ? summary.images_computed / summary.wall_s : 0;
+  if (max_errors_exceeded_) return summary;  // no manifest: the job did not complete
+
+  std::vector<PartitionMarker> partitions;
+  partitions.reserve(markers_.size());
+  for (auto& [index, m] : markers_) partitions.push_back(m);
+  if (static_cast<int64_t>(partitions.size()) != summary.partitions)
+    return Status::Internal(output_->uri() + ": " + std::to_string(partitions.size()) + " of " +
+                            std::to_string(summary.partitions) + " partitions recorded at the end of the job");
+  if (o_.resume || cluster) {
+    // Outputs of an earlier plan, or of tasks killed and run again, go before the manifest.
+    VERGER_RETURN_IF_ERROR(RemoveUnreferenced(*output_, partitions));
+    if (o_.resume) {
+      // Projections of the earlier features are stale; `transform` remakes them.
+      VERGER_ASSIGN_OR_RETURN(Listing stale, output_->List("reduced/"));
+      for (const auto& obj : stale.objects)
+        if (IsVergerNamed(obj.key)) VERGER_RETURN_IF_ERROR(output_->Delete(obj.key));
+    }
   }
 
-  FeaturesManifestInfo info = ManifestInfoFor(*extractor);
-  info.command_line = o.command_line;
-  info.input_uri = input->uri();
-  info.output_uri = output->uri();
-  info.partition_size = o.partition_size;
-  info.listed = n;
+  FeaturesManifestInfo info = ManifestInfoFor(*extractor_);
+  if (cluster) {  // what ran on the workers
+    if (!backend_.empty()) info.backend = backend_;
+    if (threads_ > 0) info.threads = threads_;
+  }
+  info.command_line = o_.command_line;
+  info.input_uri = input_->uri();
+  info.output_uri = output_->uri();
+  info.partition_size = o_.partition_size;
+  info.listed = summary.listed;
   info.ok = summary.ok;
   info.failed = summary.failed - summary.listing_problems;  // the manifest counts listing problems apart
   info.listing_problems = summary.listing_problems;
@@ -394,14 +483,26 @@ Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
   info.wall_s = summary.wall_s;
   info.images_per_s = summary.images_per_s;
   info.stages = summary.stages;
-  info.input_retries = input->retries();
-  info.output_retries = output->retries();
+  info.input_retries = input_->retries();
+  info.output_retries = output_->retries();
   summary.store_retries = info.input_retries + info.output_retries;
-  json manifest = FeaturesManifest(info, std::move(partitions_json));
-  manifest["timeline"] = std::move(timeline);
-  summary.counts = {{"labels", manifest["labels"]}, {"error_reasons", manifest["error_reasons"]}};
-  VERGER_RETURN_IF_ERROR(WriteJson(*output, o.defer_manifest ? kRunStateKey : kManifestKey, manifest));
+  manifest_ = BuildFeaturesManifest(info, partitions);
+  // Per-partition timing of a cluster job is spread over machines: not recorded.
+  if (cluster) {
+    manifest_.cluster = std::move(cluster);
+  } else {
+    std::sort(timeline_.begin(), timeline_.end(),
+              [](const TimelineEntry& a, const TimelineEntry& b) { return a.partition < b.partition; });
+    manifest_.timeline = timeline_;
+  }
+  summary.counts = manifest_.counts;
+  VERGER_RETURN_IF_ERROR(WriteManifest(*output_, o_.defer_manifest ? kRunStateKey : kManifestKey, manifest_));
   return summary;
+}
+
+Result<ExtractSummary> RunExtract(const ExtractOptions& o) {
+  VERGER_ASSIGN_OR_RETURN(auto job, ExtractJob::Create(o));
+  return job->Run();
 }
 
 }  // namespace verger

@@ -62,10 +62,8 @@ Result<ExtractPlan> PlanExtract(const ExtractOptions& o) {
     cut(boundaries);
     for (const auto& part : partitions) {
       std::vector<ImageItem> items(listing.images.begin() + part.begin, listing.images.begin() + part.end);
-      nlohmann::json marker;
-      VERGER_ASSIGN_OR_RETURN(bool complete,
-                              PartitionIsComplete(**output, sizes, *extractor, items, part.index, &marker));
-      plan.partitions_complete += complete;
+      VERGER_ASSIGN_OR_RETURN(auto complete, CompletePartition(**output, sizes, *extractor, items, part.index));
+      plan.partitions_complete += complete.has_value();
     }
     plan.output_state = "--resume: " + std::to_string(plan.partitions_complete) + " of " +
                         std::to_string(plan.partitions) + " partitions complete and kept";

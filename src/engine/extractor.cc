@@ -1,5 +1,4 @@
 #include "engine/extractor.h"
-#include "core/json_field.h"
 
 #include <algorithm>
 #include <chrono>
@@ -110,30 +109,29 @@ Result<std::map<std::string, uint64_t>> ObjectSizes(const ObjectStore& store) {
   return sizes;
 }
 
-Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::string, uint64_t>& sizes,
-                                 const Extractor& extractor, const std::vector<ImageItem>& items,
-                                 int64_t partition_index, json* marker) {
-  const std::string key = PartitionMarkerKey(partition_index);
-  if (!sizes.count(key)) return false;
-  auto m = ReadJson(output, key);
-  if (!m.ok()) {
-    if (m.status().code() == StatusCode::kNotFound) return false;  // deleted since the listing
-    if (m.status().code() == StatusCode::kCorrupt)
-      return Status::Corrupt(m.status().message() + "; delete it to recompute its partition, or use --overwrite");
-    return m.status();
+Result<std::optional<PartitionMarker>> CompletePartition(const ObjectStore& output,
+                                                         const std::map<std::string, uint64_t>& sizes,
+                                                         const Extractor& extractor,
+                                                         const std::vector<ImageItem>& items, int64_t partition_index) {
+  const std::optional<PartitionMarker> kNone;
+  if (!sizes.count(PartitionMarkerKey(partition_index))) return kNone;
+  auto read = ReadPartitionMarker(output, partition_index);
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kNotFound) return kNone;  // deleted since the listing
+    if (read.status().code() == StatusCode::kCorrupt)
+      return Status::Corrupt(read.status().message() + "; delete it to recompute its partition, or use --overwrite");
+    return read.status();
   }
-  VERGER_RETURN_IF_ERROR(CheckMarkerShape(*m, output.Describe(key)));
-  // A sound marker of other images, another model or other formats: its partition is recomputed.
-  if ((*m)["inputs_sha256"] != PartitionInputsHash(items) || (*m)["model_sha256"] != extractor.spec_hash() ||
-      (*m)["formats"] != json(extractor.config().formats))
-    return false;
-  for (const auto& f : (*m)["files"]) {
-    auto it = sizes.find(JsonField(f, "key", ""));
-    if (it == sizes.end() || it->second != JsonField(f, "bytes", uint64_t{0})) return false;
+  PartitionMarker& m = *read;
+  if (m.inputs_sha256 != PartitionInputsHash(items) || m.model_sha256 != extractor.spec_hash() ||
+      m.formats != extractor.config().formats)
+    return kNone;
+  for (const auto& f : m.files) {
+    auto it = sizes.find(f.key);
+    if (it == sizes.end() || it->second != f.bytes) return kNone;
   }
-  if (extractor.config().write_pca_stats && !sizes.count(m->value("pca_stats", ""))) return false;
-  if (marker) *marker = std::move(m).value();
-  return true;
+  if (extractor.config().write_pca_stats && (!m.pca_stats || !sizes.count(*m.pca_stats))) return kNone;
+  return std::optional<PartitionMarker>(std::move(m));
 }
 
 Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, ObjectStore& output,
@@ -169,7 +167,7 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
   // Label tables whose images all ran before, unchanged, in this partition:
   // their files stay as they are (not read, not rewritten). Not when PCA
   // statistics are written: those need the rows.
-  std::map<std::string, json> kept;
+  std::map<std::string, std::vector<MarkerFile>> kept;
   if (reuse && !config_.write_pca_stats) {
     VERGER_ASSIGN_OR_RETURN(kept, reuse->UnchangedTables(output, items, partition_index, config_.formats));
   }
@@ -256,13 +254,25 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     t.values.insert(t.values.end(), values.begin() + i * dim, values.begin() + (i + 1) * dim);
   }
 
-  json files = json::array();
+  PartitionMarker marker;
+  marker.index = partition_index;
+  marker.name = PartitionName(partition_index);
+  marker.first_key = items.front().key;
+  marker.last_key = items.back().key;
+  marker.images = static_cast<int64_t>(items.size());
+  marker.inputs_sha256 = PartitionInputsHash(items);
+  marker.inputs = MarkerInputs(items);
+  marker.model_sha256 = model_.spec_hash;
+  marker.formats = config_.formats;
+  marker.rows = result.ok;
+  marker.failed = result.failed;
+  marker.errors = result.errors;
   std::set<std::string> labels;
   for (const auto& [label, table] : tables) labels.insert(label);
   for (const auto& [label, entries] : kept) labels.insert(label);
   for (const auto& label : labels) {  // files in label order, kept or written
     if (auto k = kept.find(label); k != kept.end()) {
-      for (const auto& f : k->second) files.push_back(f);
+      marker.files.insert(marker.files.end(), k->second.begin(), k->second.end());
       continue;
     }
     const FeatureTable& table = tables.at(label);
@@ -274,26 +284,10 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
       for (auto& f : encoded) {
         const std::string key = base + f.suffix;
         VERGER_RETURN_IF_ERROR(output.WriteAtomic(key, f.bytes));
-        files.push_back({{"key", key}, {"label", label}, {"rows", table.rows()}, {"bytes", f.bytes.size()},
-                         {"sha256", Sha256Hex(f.bytes)}});
+        marker.files.push_back({key, label, table.rows(), f.bytes.size(), Sha256Hex(f.bytes)});
       }
     }
   }
-  json errors = json::array();
-  for (const auto& e : result.errors) errors.push_back({{"key", e.key}, {"reason", e.reason}});
-  result.marker = {{"index", partition_index},
-                   {"name", PartitionName(partition_index)},
-                   {"first_key", items.front().key},
-                   {"last_key", items.back().key},
-                   {"images", static_cast<int64_t>(items.size())},
-                   {"inputs_sha256", PartitionInputsHash(items)},
-                   {"inputs", MarkerInputs(items)},
-                   {"model_sha256", model_.spec_hash},
-                   {"formats", config_.formats},
-                   {"rows", result.ok},
-                   {"failed", result.failed},
-                   {"files", files},
-                   {"errors", errors}};
   if (config_.write_pca_stats) {
     PcaStats stats(dim);
     for (const auto& [label, table] : tables) {
@@ -302,11 +296,12 @@ Result<PartitionResult> Extractor::RunPartition(const ObjectStore& input, Object
     }
     const std::string key = PcaStatsKey(partition_index);
     VERGER_RETURN_IF_ERROR(output.WriteAtomic(key, stats.Serialize()));
-    result.marker["pca_stats"] = key;
+    marker.pca_stats = key;
   }
   // The earlier marker of this index records inputs later partitions may still reuse.
   if (reuse) VERGER_RETURN_IF_ERROR(reuse->BeforeMarkerOverwrite(output, partition_index));
-  VERGER_RETURN_IF_ERROR(WriteJson(output, PartitionMarkerKey(partition_index), result.marker));
+  VERGER_RETURN_IF_ERROR(WritePartitionMarker(output, marker));
+  result.marker = std::move(marker);
   result.stages.write += SecondsSince(write_started);
   return result;
 }

@@ -7,12 +7,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "engine/image_listing.h"
+#include "engine/job_records.h"
 #include "image/decode.h"
 #include "engine/model_loader.h"
 #include "engine/progress.h"
@@ -45,13 +47,8 @@ struct ExtractorConfig {
 
 class RowReuse;  // engine/row_reuse.h
 
-struct ImageError {
-  std::string key;
-  std::string reason;
-};
-
 struct PartitionResult {
-  nlohmann::json marker;            // what _partitions/part-NNNNN.json holds
+  std::optional<PartitionMarker> marker;  // what _partitions/part-NNNNN.json holds; none if stopped early
   int64_t ok = 0, failed = 0;
   int64_t reused = 0;               // of `ok`: rows copied from an earlier run (RowReuse)
   std::vector<ImageError> errors;   // this partition's bad images
@@ -80,7 +77,7 @@ class Extractor {
   // partition whose marker exists is complete. `progress` may be null.
   // `stop_after_errors` >= 0 stops early once the partition alone has more
   // failures than that (nothing of the partition is written then, and
-  // result.marker is null). `reuse` (may be null) supplies rows of an
+  // result.marker is empty). `reuse` (may be null) supplies rows of an
   // earlier run for unchanged images, which then skip decoding and the
   // model. A store that cannot be reached (Unavailable) fails the whole
   // partition, never one image. Not thread-safe: one partition at a time.
@@ -104,12 +101,14 @@ std::string PartitionInputsHash(const std::vector<ImageItem>& items);
 // Sizes of every object in a store, by key (one listing, for many checks).
 Result<std::map<std::string, uint64_t>> ObjectSizes(const ObjectStore& store);
 
-// True if the marker at PartitionMarkerKey(index) exists, covers exactly
-// `items`, was made by this extractor's model and formats (with PCA
-// statistics if it writes them), and every file it lists is present in
-// `sizes` with its recorded size. Returns the marker through `marker`.
-Result<bool> PartitionIsComplete(const ObjectStore& output, const std::map<std::string, uint64_t>& sizes,
-                                 const Extractor& extractor, const std::vector<ImageItem>& items,
-                                 int64_t partition_index, nlohmann::json* marker);
+// The marker at PartitionMarkerKey(index) if it covers exactly `items`, was
+// made by this extractor's model and formats (with PCA statistics if it
+// writes them), and every file it lists is present in `sizes` with its
+// recorded size; nullopt if there is none or it describes other work.
+// Corrupt (naming the file and field) for a marker that does not parse.
+Result<std::optional<PartitionMarker>> CompletePartition(const ObjectStore& output,
+                                                         const std::map<std::string, uint64_t>& sizes,
+                                                         const Extractor& extractor,
+                                                         const std::vector<ImageItem>& items, int64_t partition_index);
 
 }  // namespace verger

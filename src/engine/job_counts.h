@@ -6,9 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
-#include "engine/extractor.h"
+#include "engine/job_records.h"
 
 namespace verger {
 
@@ -17,16 +15,16 @@ namespace verger {
 // differ only in detail are counted together.
 std::string ReasonKind(std::string_view reason);
 
-// {"labels": {label: {"ok": n, "failed": m}}, "error_reasons": {kind: n}}
-// from partition markers (their files and errors) and the listing's
-// problems; a failed key's label is its parent folder (`root_label` for
-// keys directly under the input).
-nlohmann::json CountByLabelAndReason(const nlohmann::json& partitions, const std::vector<ImageError>& listing_errors,
-                                     std::string_view root_label);
+// Rows and failures per label, failures per reason kind, from partition
+// markers (their files and errors) and the listing's problems; a failed
+// key's label is its parent folder (`root_label` for keys directly under
+// the input).
+JobCounts CountByLabelAndReason(const std::vector<PartitionMarker>& partitions,
+                                const std::vector<ImageError>& listing_errors, std::string_view root_label);
 
 // "Apple 1 490 ok; Banana 1 489 ok, 1 failed; ..." and "not a JPEG 3; ..."
 // lines for the summary; at most `max_items` entries each, then "... (N more)".
-std::string FormatLabelCounts(const nlohmann::json& counts, size_t max_items);
-std::string FormatReasonCounts(const nlohmann::json& counts, size_t max_items);
+std::string FormatLabelCounts(const JobCounts& counts, size_t max_items);
+std::string FormatReasonCounts(const JobCounts& counts, size_t max_items);
 
 }  // namespace verger

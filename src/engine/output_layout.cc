@@ -1,5 +1,4 @@
 #include "engine/output_layout.h"
-#include "core/json_field.h"
 
 #include <regex>
 
@@ -106,25 +105,30 @@ Status RemoveTemporaries(ObjectStore& out) {
   return Status::OK();
 }
 
-std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann::json& partition,
+std::vector<std::pair<std::string, std::string>> PartitionTables(int64_t index, const std::vector<MarkerFile>& files,
                                                                  std::string_view dataset, const TableFormat& format) {
   std::vector<std::pair<std::string, std::string>> out;
-  const int64_t index = JsonField(partition, "index", int64_t{-1});
   const std::string suffix = format.suffixes().front();
-  for (const auto& f : JsonField(partition, "files", nlohmann::json::array())) {
-    const std::string label = JsonField(f, "label", "");
-    const std::string base = TableBaseKey(dataset, label, index);
-    if (JsonField(f, "key", "") == base + suffix) out.emplace_back(base, label);
+  for (const auto& f : files) {
+    const std::string base = TableBaseKey(dataset, f.label, index);
+    if (f.key == base + suffix) out.emplace_back(base, f.label);
   }
   return out;
 }
 
-std::set<std::string> ListedKeys(const nlohmann::json& partitions) {
+std::set<std::string> ListedKeys(const std::vector<PartitionMarker>& partitions) {
   std::set<std::string> keys;
   for (const auto& p : partitions) {
-    for (const auto& f : JsonField(p, "files", nlohmann::json::array())) keys.insert(JsonField(f, "key", ""));
-    if (p.contains("pca_stats")) keys.insert(p["pca_stats"].get<std::string>());
+    for (const auto& f : p.files) keys.insert(f.key);
+    if (p.pca_stats) keys.insert(*p.pca_stats);
   }
+  return keys;
+}
+
+std::set<std::string> ListedKeys(const std::vector<ReducedPartition>& partitions) {
+  std::set<std::string> keys;
+  for (const auto& p : partitions)
+    for (const auto& f : p.files) keys.insert(f.key);
   return keys;
 }
 

@@ -12,6 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "engine/job_records.h"
 #include "io/object_store.h"
 #include "model/model_spec.h"
 #include "sink/table.h"
@@ -69,16 +70,17 @@ bool IsAtomicWriteTemporary(std::string_view key);
 // made one could finish it, and that process is gone.
 Status RemoveTemporaries(ObjectStore& out);
 
-// (base key, label) of each label table a partition entry (marker or
-// manifest) lists in `format`: base + format.suffixes()[i] are its files.
-// Bases are derived from the labels, so one format's suffix inside
-// another's (".csv" in ".keys.csv") cannot confuse them.
-std::vector<std::pair<std::string, std::string>> PartitionTables(const nlohmann::json& partition,
+// (base key, label) of each label table the files of partition `index`
+// (a marker's or a reduced entry's) list in `format`: base +
+// format.suffixes()[i] are its files. Bases are derived from the labels, so
+// one format's suffix inside another's (".csv" in ".keys.csv") cannot
+// confuse them.
+std::vector<std::pair<std::string, std::string>> PartitionTables(int64_t index, const std::vector<MarkerFile>& files,
                                                                  std::string_view dataset, const TableFormat& format);
 
-// Keys partition entries (markers or manifest entries) name: their files
-// and PCA statistics.
-std::set<std::string> ListedKeys(const nlohmann::json& partitions);
+// Keys partition entries name: their files and PCA statistics.
+std::set<std::string> ListedKeys(const std::vector<PartitionMarker>& partitions);
+std::set<std::string> ListedKeys(const std::vector<ReducedPartition>& partitions);
 
 // Deletes every object under `prefix` that is not in `keep`: files of a
 // dataset the new manifest does not list (an earlier format, partitioning

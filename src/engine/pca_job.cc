@@ -1,5 +1,4 @@
 #include "engine/pca_job.h"
-#include "core/json_field.h"
 #include "engine/stage_seconds.h"
 
 #include <chrono>
@@ -36,48 +35,18 @@ Result<FeatureTable> ReadTable(const ObjectStore& store, const TableFormat& form
 
 }  // namespace
 
-Result<json> ReadFeaturesManifest(const ObjectStore& store, std::string_view key) {
-  auto manifest = ReadJson(store, key);
-  if (!manifest.ok()) {
-    if (manifest.status().code() == StatusCode::kNotFound)
-      return Status::NotFound(store.Describe(key) +
-                              ": no manifest; run `verger extract` into this location first (or it did not finish)");
-    return manifest.status();
-  }
-  // Checked here, once, so fit and transform never read a field of the
-  // wrong type (nlohmann would throw). TODO(issue 13): the typed
-  // FeaturesManifest::FromJson replaces this check.
-  auto bad = [&](const std::string& what) {
-    return Status::Corrupt(store.Describe(key) + ": not a verger features manifest (" + what + ")");
-  };
-  const json& m = *manifest;
-  if (!m.is_object()) return bad("not a JSON object");
-  auto dim = m.find("feature_dim");
-  if (dim == m.end() || !dim->is_number_integer() || dim->get<int64_t>() < 1) return bad("feature_dim is not a positive integer");
-  auto formats = m.find("formats");
-  if (formats == m.end() || !formats->is_array() || formats->empty()) return bad("formats is not a non-empty list");
-  for (const auto& f : *formats)
-    if (!f.is_string()) return bad("formats holds a non-name");
-  auto partitions = m.find("partitions");
-  if (partitions == m.end() || !partitions->is_array()) return bad("partitions is not a list");
-  for (const auto& p : *partitions) {
-    auto count = [&](const char* name) {
-      auto it = p.is_object() ? p.find(name) : p.end();
-      return it != p.end() && it->is_number_integer() && it->get<int64_t>() >= 0;
-    };
-    if (!count("index") || !count("rows")) return bad("a partition lacks its index or rows");
-    auto files = p.find("files");
-    if (files == p.end() || !files->is_array()) return bad("a partition's files is not a list");
-    auto stats = p.find("pca_stats");
-    if (stats != p.end() && !stats->is_string()) return bad("a partition's pca_stats is not a key");
-  }
+Result<FeaturesManifest> ReadFeaturesManifest(const ObjectStore& store, std::string_view key) {
+  auto manifest = ReadManifest(store, key);
+  if (!manifest.ok() && manifest.status().code() == StatusCode::kNotFound)
+    return Status::NotFound(store.Describe(key) +
+                            ": no manifest; run `verger extract` into this location first (or it did not finish)");
   return manifest;
 }
 
-Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const json& partition, const TableFormat& format,
-                                   int64_t dim) {
-  if (partition.contains("pca_stats")) {
-    const std::string key = partition["pca_stats"];
+Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const PartitionMarker& partition,
+                                   const TableFormat& format, int64_t dim) {
+  if (partition.pca_stats) {
+    const std::string& key = *partition.pca_stats;
     VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(key));
     VERGER_ASSIGN_OR_RETURN(PcaStats s, PcaStats::Deserialize(bytes, store.Describe(key)));
     if (s.dim() != dim)
@@ -86,7 +55,7 @@ Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const json& partiti
     return s;
   }
   PcaStats s(dim);
-  for (const auto& [base, label] : PartitionTables(partition, kFeaturesDataset, format)) {
+  for (const auto& [base, label] : PartitionTables(partition.index, partition.files, kFeaturesDataset, format)) {
     VERGER_ASSIGN_OR_RETURN(FeatureTable t, ReadTable(store, format, base));
     if (t.dim != dim && t.rows() > 0)
       return Status::Corrupt(store.Describe(base) + ": rows of dimension " + std::to_string(t.dim) +
@@ -128,14 +97,14 @@ Result<PcaModel> ReadPcaModel(const ObjectStore& store, const std::string& prefi
   return PcaModel::Decode(files, store.Describe(json_key));
 }
 
-Result<json> TransformPartition(ObjectStore& store, const json& partition, const TableFormat& in_format,
+Result<ReducedPartition> TransformPartition(ObjectStore& store, const PartitionMarker& partition,
+                                            const TableFormat& in_format,
                                 const std::vector<std::unique_ptr<TableFormat>>& out_formats, const PcaModel& model,
                                 const std::string& source_hash, int64_t sample_stride, ScatterSample* sample) {
-  const int64_t index = partition["index"];
+  const int64_t index = partition.index;
   const int64_t k = model.components();
-  json files = json::array();
-  int64_t rows = 0;
-  for (const auto& [base, label] : PartitionTables(partition, kFeaturesDataset, in_format)) {
+  ReducedPartition reduced{index, PartitionName(index), 0, {}};
+  for (const auto& [base, label] : PartitionTables(index, partition.files, kFeaturesDataset, in_format)) {
     VERGER_ASSIGN_OR_RETURN(FeatureTable in, ReadTable(store, in_format, base));
     if (in.dim != model.dim() && in.rows() > 0)
       return Status::InvalidArgument(store.Describe(base) + ": rows of dimension " + std::to_string(in.dim) +
@@ -162,17 +131,17 @@ Result<json> TransformPartition(ObjectStore& store, const json& partition, const
       VERGER_ASSIGN_OR_RETURN(auto encoded, f->Encode(out, store.Describe(out_base)));
       for (auto& e : encoded) {
         VERGER_RETURN_IF_ERROR(store.WriteAtomic(out_base + e.suffix, e.bytes));
-        files.push_back({{"key", out_base + e.suffix}, {"label", label}, {"rows", out.rows()}, {"bytes", e.bytes.size()}});
+        reduced.files.push_back({out_base + e.suffix, label, out.rows(), e.bytes.size(), std::nullopt});
       }
     }
-    rows += in.rows();
+    reduced.rows += in.rows();
   }
-  return json{{"index", index}, {"name", PartitionName(index)}, {"rows", rows}, {"files", files}};
+  return reduced;
 }
 
-Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model, const std::string& model_location,
-                       const std::vector<std::string>& formats, const json& reduced_partitions,
-                       const ScatterSample& sample) {
+Status FinishTransform(ObjectStore& store, FeaturesManifest manifest, const PcaModel& model,
+                       const std::string& model_location, const std::vector<std::string>& formats,
+                       const std::vector<ReducedPartition>& reduced_partitions, const ScatterSample& sample) {
   // The manifest lists only pictures that are there: a model applied with
   // --pca has its explained-variance plot beside it, not here.
   std::vector<std::string> pictures;
@@ -190,19 +159,10 @@ Status FinishTransform(ObjectStore& store, json manifest, const PcaModel& model,
   double explained = 0;
   for (double r : model.explained_variance_ratio()) explained += r;
   int64_t rows = 0;
-  for (const auto& p : reduced_partitions) rows += p["rows"].get<int64_t>();
-  manifest["pca"] = {{"model", model_location},
-                     {"components", model.components()},
-                     {"whiten", model.whiten()},
-                     {"n_samples", model.n_samples()},
-                     {"explained_variance_ratio_total", explained},
-                     {"pictures", pictures}};
-  manifest["reduced"] = {{"column_prefix", "pc_"},
-                         {"parquet_column", ParquetVectorColumn("pc_")},
-                         {"formats", formats},
-                         {"rows", rows},
-                         {"partitions", reduced_partitions}};
-  VERGER_RETURN_IF_ERROR(WriteJson(store, kManifestKey, manifest));
+  for (const auto& p : reduced_partitions) rows += p.rows;
+  manifest.pca = PcaSection{model_location, model.components(), model.whiten(), model.n_samples(), explained, pictures};
+  manifest.reduced = ReducedSection{"pc_", ParquetVectorColumn("pc_"), formats, rows, reduced_partitions};
+  VERGER_RETURN_IF_ERROR(WriteManifest(store, kManifestKey, manifest));
   return RemoveUnlisted(store, std::string(kReducedDataset) + "/", ListedKeys(reduced_partitions));
 }
 
@@ -234,21 +194,21 @@ Result<FitPcaSummary> RunFitPca(const FitPcaOptions& o) {
   VERGER_RETURN_IF_ERROR(ValidatePcaChoice(o.pca));
   VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
   VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*store, o.from_run_state ? "run" : "fit-pca"));
-  VERGER_ASSIGN_OR_RETURN(json manifest,
+  VERGER_ASSIGN_OR_RETURN(FeaturesManifest manifest,
                           ReadFeaturesManifest(*store, o.from_run_state ? kRunStateKey : kManifestKey));
-  const int64_t dim = manifest["feature_dim"];
-  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(manifest["formats"][0]));
+  const int64_t dim = manifest.feature_dim;
+  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(manifest.formats.front()));
 
   FitPcaSummary summary;
   StatsTreeMerger merger;
-  for (const auto& p : manifest["partitions"]) {
+  for (const auto& p : manifest.partitions) {
     VERGER_ASSIGN_OR_RETURN(PcaStats s, PartitionPcaStats(*store, p, *format, dim));
-    ++(p.contains("pca_stats") ? summary.stats_from_files : summary.stats_recomputed);
+    ++(p.pca_stats ? summary.stats_from_files : summary.stats_recomputed);
     VERGER_RETURN_IF_ERROR(merger.Add(std::move(s)));
   }
   VERGER_ASSIGN_OR_RETURN(PcaStats merged, merger.Finish());
   VERGER_RETURN_IF_ERROR(lock->Confirm());
-  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitAndWritePca(*store, merged, o.pca, JsonField(manifest, "model_sha256", "")));
+  VERGER_ASSIGN_OR_RETURN(PcaModel model, FitAndWritePca(*store, merged, o.pca, manifest.model_sha256.value_or("")));
 
   summary.n_samples = model.n_samples();
   summary.dim = model.dim();
@@ -262,7 +222,7 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
   const auto t0 = std::chrono::steady_clock::now();
   VERGER_ASSIGN_OR_RETURN(auto store, OpenObjectStore(o.input, o.store));
   VERGER_ASSIGN_OR_RETURN(auto lock, OutputLock::Acquire(*store, o.from_run_state ? "run" : "transform"));
-  VERGER_ASSIGN_OR_RETURN(json manifest,
+  VERGER_ASSIGN_OR_RETURN(FeaturesManifest manifest,
                           ReadFeaturesManifest(*store, o.from_run_state ? kRunStateKey : kManifestKey));
 
   std::unique_ptr<ObjectStore> pca_store_owned;
@@ -275,18 +235,18 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
   }
   VERGER_ASSIGN_OR_RETURN(PcaModel model, ReadPcaModel(*pca_store, pca_prefix));
   const std::string model_where = pca_store->Describe(pca_prefix + PcaModel::kModelJson);
-  const int64_t dim = manifest["feature_dim"];
+  const int64_t dim = manifest.feature_dim;
   if (model.dim() != dim)
     return Status::InvalidArgument(model_where + ": model expects " + std::to_string(model.dim()) +
                                    "-d rows, the features are " + std::to_string(dim) + "-d");
-  const std::string source = JsonField(manifest, "model_sha256", "");
+  const std::string source = manifest.model_sha256.value_or("");
   if (!model.source_hash().empty() && !source.empty() && model.source_hash() != source)
     return Status::InvalidArgument(model_where + ": fit on features of a different model/preprocessing (hash " +
                                    model.source_hash().substr(0, 12) + " vs " + source.substr(0, 12) + ")");
 
-  VERGER_ASSIGN_OR_RETURN(auto in_format, MakeTableFormat(manifest["formats"][0]));
+  VERGER_ASSIGN_OR_RETURN(auto in_format, MakeTableFormat(manifest.formats.front()));
   std::vector<std::string> out_names = o.formats;
-  if (out_names.empty()) out_names = manifest["formats"].get<std::vector<std::string>>();
+  if (out_names.empty()) out_names = manifest.formats;
   std::vector<std::unique_ptr<TableFormat>> out_formats;
   for (const auto& n : out_names) {
     VERGER_ASSIGN_OR_RETURN(auto f, MakeTableFormat(n));
@@ -294,21 +254,22 @@ Result<TransformSummary> RunTransform(const TransformOptions& o) {
   }
 
   int64_t total_rows = 0;
-  for (const auto& p : manifest["partitions"]) total_rows += p["rows"].get<int64_t>();
+  for (const auto& p : manifest.partitions) total_rows += p.rows;
   const int64_t stride = std::max<int64_t>(1, (total_rows + kScatterMaxPoints - 1) / kScatterMaxPoints);
   Progress progress("transform", total_rows, o.progress);
   TransformSummary summary;
   summary.components = model.components();
   ScatterSample sample;
-  json reduced = json::array();
-  for (const auto& p : manifest["partitions"]) {
+  std::vector<ReducedPartition> reduced;
+  for (const auto& p : manifest.partitions) {
     if (InterruptRequested())
       return Status::Cancelled("interrupted: transform stopped after " + std::to_string(summary.partitions) + " of " +
-                               std::to_string(manifest["partitions"].size()) +
+                               std::to_string(manifest.partitions.size()) +
                                " partitions; rerun the same command (reduced/ is rewritten whole)");
-    VERGER_ASSIGN_OR_RETURN(json r, TransformPartition(*store, p, *in_format, out_formats, model, source, stride, &sample));
-    summary.rows += r["rows"].get<int64_t>();
-    progress.Advance(r["rows"].get<int64_t>(), 0);
+    VERGER_ASSIGN_OR_RETURN(ReducedPartition r,
+                            TransformPartition(*store, p, *in_format, out_formats, model, source, stride, &sample));
+    summary.rows += r.rows;
+    progress.Advance(r.rows, 0);
     reduced.push_back(std::move(r));
     ++summary.partitions;
   }

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "engine/extract_job.h"
+#include "engine/job_records.h"
 #include "engine/output_layout.h"
 #include "reduce/pca_model.h"
 #include "reduce/pca_stats.h"
@@ -62,14 +63,14 @@ Result<TransformSummary> RunTransform(const TransformOptions& options);
 
 // ---- Building blocks, shared by the local commands and cluster tasks. ----
 
-// A features manifest (ReadFeaturesManifest) or NotFound telling to run
-// `verger extract` first.
+// A features manifest, NotFound telling to run `verger extract` first, or
+// Corrupt naming the file and the damaged field.
 // `key`: kRunStateKey while a `run` is between extract and transform.
-Result<nlohmann::json> ReadFeaturesManifest(const ObjectStore& store, std::string_view key = kManifestKey);
+Result<FeaturesManifest> ReadFeaturesManifest(const ObjectStore& store, std::string_view key = kManifestKey);
 
 // One partition's statistics: its .pcastats file when the marker names one,
 // else computed by reading its tables once (first format of the manifest).
-Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const nlohmann::json& partition,
+Result<PcaStats> PartitionPcaStats(const ObjectStore& store, const PartitionMarker& partition,
                                    const TableFormat& format, int64_t dim);
 
 // InvalidArgument for a negative K, a fraction outside (0, 1], or both.
@@ -96,7 +97,7 @@ struct ScatterSample {
 
 // Projects one partition's label tables into reduced/label=<L>/part-N.<fmt>
 // (each file atomic) and returns the partition's entry for the manifest.
-Result<nlohmann::json> TransformPartition(ObjectStore& store, const nlohmann::json& partition,
+Result<ReducedPartition> TransformPartition(ObjectStore& store, const PartitionMarker& partition,
                                           const TableFormat& in_format,
                                           const std::vector<std::unique_ptr<TableFormat>>& out_formats,
                                           const PcaModel& model, const std::string& source_hash,
@@ -104,8 +105,8 @@ Result<nlohmann::json> TransformPartition(ObjectStore& store, const nlohmann::js
 
 // Writes pca/scatter_pc1_pc2.svg and records the PCA model and the reduced
 // partitions in manifest.json (rewritten atomically, last).
-Status FinishTransform(ObjectStore& store, nlohmann::json manifest, const PcaModel& model,
+Status FinishTransform(ObjectStore& store, FeaturesManifest manifest, const PcaModel& model,
                        const std::string& model_location, const std::vector<std::string>& formats,
-                       const nlohmann::json& reduced_partitions, const ScatterSample& sample);
+                       const std::vector<ReducedPartition>& reduced_partitions, const ScatterSample& sample);
 
 }  // namespace verger

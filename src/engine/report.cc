@@ -21,13 +21,6 @@ using json = nlohmann::json;
 
 std::string Html(std::string_view s) { return EscapeMarkup(s); }
 
-double Number(const json& j, const char* key, double fallback = 0) {
-  return j.is_object() && j.contains(key) && j[key].is_number() ? j[key].get<double>() : fallback;
-}
-
-std::string Text(const json& j, const char* key) {
-  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
-}
 
 struct LabelCount {
   int64_t ok = 0, failed = 0;
@@ -49,15 +42,11 @@ std::string ReasonKind(std::string reason) {
 
 // Rows per label from the manifest's partitions (each table once, whatever
 // the number of formats it was written in).
-std::map<std::string, LabelCount> LabelCounts(const json& manifest) {
+std::map<std::string, LabelCount> LabelCounts(const FeaturesManifest& manifest) {
   std::map<std::string, LabelCount> labels;
-  if (!manifest.contains("partitions") || !manifest["partitions"].is_array()) return labels;
-  for (const auto& p : manifest["partitions"]) {
-    if (!p.contains("files") || !p["files"].is_array()) continue;
+  for (const auto& p : manifest.partitions) {
     std::map<std::string, int64_t> rows;  // label -> rows in this partition
-    for (const auto& f : p["files"])
-      if (f.contains("label") && f["label"].is_string() && f.contains("rows") && f["rows"].is_number_integer())
-        rows[f["label"].get<std::string>()] = f["rows"].get<int64_t>();
+    for (const auto& f : p.files) rows[f.label] = f.rows;
     for (const auto& [label, n] : rows) labels[label].ok += n;
   }
   return labels;
@@ -123,15 +112,13 @@ std::string LineSvg(const std::vector<std::pair<double, double>>& points, const 
 
 // Images/s between consecutive partition completions (the manifest's
 // timeline: computed partitions with start and end, Unix seconds).
-std::vector<std::pair<double, double>> ThroughputOverTime(const json& timeline) {
+std::vector<std::pair<double, double>> ThroughputOverTime(const std::vector<TimelineEntry>& timeline) {
   struct Done {
     double start, end;
     int64_t images;
   };
   std::vector<Done> done;
-  for (const auto& t : timeline)
-    if (t.is_object() && t.contains("finished_at") && t.contains("started_at") && t.contains("images"))
-      done.push_back({Number(t, "started_at"), Number(t, "finished_at"), t["images"].get<int64_t>()});
+  for (const auto& t : timeline) done.push_back({t.started_at, t.finished_at, t.images});
   std::sort(done.begin(), done.end(), [](const Done& a, const Done& b) { return a.end < b.end; });
   std::vector<std::pair<double, double>> points;
   if (done.empty()) return points;
@@ -183,7 +170,7 @@ document.getElementById('label-filter').addEventListener('input', function (e) {
 }  // namespace
 
 Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* summary) {
-  auto manifest_or = ReadJson(store, kManifestKey);
+  auto manifest_or = ReadManifest(store, kManifestKey);
   if (!manifest_or.ok()) {
     if (manifest_or.status().code() == StatusCode::kNotFound)
       return Status::NotFound(store.Describe(kManifestKey) +
@@ -191,13 +178,13 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
                               store.uri() + " first (or finish it with --resume)");
     return manifest_or.status();
   }
-  const json manifest = std::move(manifest_or).value();
+  const FeaturesManifest manifest = std::move(manifest_or).value();
 
   std::map<std::string, LabelCount> labels = LabelCounts(manifest);
   std::map<std::string, ReasonCount> reasons;
   bool have_errors_csv = false;
-  const std::string root_label = RootLabel(Text(manifest, "input"));
-  const std::string errors_key = Text(manifest, "errors_file").empty() ? kErrorsKey : Text(manifest, "errors_file");
+  const std::string root_label = RootLabel(manifest.input.value_or(""));
+  const std::string errors_key = manifest.errors_file.value_or("").empty() ? kErrorsKey : *manifest.errors_file;
   if (auto raw = store.Read(errors_key); raw.ok()) {
     have_errors_csv = true;
     VERGER_ASSIGN_OR_RETURN(auto rows, ParseCsv(std::string_view(reinterpret_cast<const char*>(raw->data()), raw->size()),
@@ -213,7 +200,6 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
     return raw.status();
   }
 
-  const json images = JsonField(manifest, "images", json::object());
   int64_t ok = 0, failed = 0;
   for (const auto& [l, c] : labels) ok += c.ok, failed += c.failed;
   if (summary) {
@@ -228,27 +214,28 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
   h += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">";
   h += "<title>verger report: " + Html(store.uri()) + "</title><style>" + kStyle + "</style></head><body>\n";
   h += "<h1>verger report</h1>\n<p class=\"meta\">Output <code>" + Html(store.uri()) + "</code>";
-  if (manifest.contains("model") && manifest["model"].is_object())
-    h += " &middot; model <code>" + Html(Text(manifest["model"], "name")) + "</code>";
-  if (!Text(manifest, "backend").empty()) h += " &middot; " + Html(Text(manifest, "backend"));
-  if (!Text(manifest, "created").empty()) h += " &middot; created " + Html(Text(manifest, "created"));
+  if (manifest.model)
+    h += " &middot; model <code>" + Html(JsonField(*manifest.model, "name", "")) + "</code>";
+  if (!manifest.backend.value_or("").empty()) h += " &middot; " + Html(*manifest.backend);
+  if (!manifest.created.value_or("").empty()) h += " &middot; created " + Html(*manifest.created);
   h += "</p>\n";
-  if (!Text(manifest, "command").empty()) h += "<p class=\"meta\">Command <code>" + Html(Text(manifest, "command")) + "</code></p>\n";
+  if (!manifest.command.value_or("").empty())
+    h += "<p class=\"meta\">Command <code>" + Html(*manifest.command) + "</code></p>\n";
 
   auto card = [&](const std::string& id, const std::string& value, const std::string& key) {
     h += "<div class=\"card\" id=\"" + id + "\"><div class=\"v\">" + Html(value) + "</div><div class=\"k\">" + Html(key) +
          "</div></div>";
   };
   h += "<div class=\"cards\">";
-  card("card-listed", fmt::format("{}", static_cast<int64_t>(Number(images, "listed", ok + failed))), "images listed");
-  card("card-ok", fmt::format("{}", static_cast<int64_t>(Number(images, "ok", ok))), "feature rows");
-  card("card-failed", fmt::format("{}", static_cast<int64_t>(Number(images, "failed", failed))), "failed images");
+  const auto& images = manifest.images;
+  card("card-listed", fmt::format("{}", images ? images->listed : ok + failed), "images listed");
+  card("card-ok", fmt::format("{}", images ? images->ok : ok), "feature rows");
+  card("card-failed", fmt::format("{}", images ? images->failed : failed), "failed images");
   card("card-labels", fmt::format("{}", labels.size()), "labels");
-  if (manifest.contains("partitions") && manifest["partitions"].is_array())
-    card("card-partitions", fmt::format("{}", manifest["partitions"].size()), "partitions");
-  if (manifest.contains("wall_time_s")) card("card-wall", fmt::format("{:.1f} s", Number(manifest, "wall_time_s")), "wall time");
-  if (manifest.contains("images_per_s")) card("card-speed", fmt::format("{:.1f}", Number(manifest, "images_per_s")), "images/s");
-  if (manifest.contains("feature_dim")) card("card-dim", fmt::format("{}", static_cast<int64_t>(Number(manifest, "feature_dim"))), "feature dimension");
+  card("card-partitions", fmt::format("{}", manifest.partitions.size()), "partitions");
+  if (manifest.wall_time_s) card("card-wall", fmt::format("{:.1f} s", *manifest.wall_time_s), "wall time");
+  if (manifest.images_per_s) card("card-speed", fmt::format("{:.1f}", *manifest.images_per_s), "images/s");
+  card("card-dim", fmt::format("{}", manifest.feature_dim), "feature dimension");
   h += "</div>\n";
 
   // Labels.
@@ -288,11 +275,11 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
 
   // Time.
   h += "<h2 id=\"time\">Time by stage</h2>\n";
-  if (manifest.contains("stage_seconds") && manifest["stage_seconds"].is_object()) {
+  if (manifest.stage_seconds) {
     std::vector<std::pair<std::string, double>> stages;
-    for (const auto& [k, v] : manifest["stage_seconds"].items())
-      if (v.is_number()) stages.emplace_back(k, v.get<double>());
-    if (manifest.contains("wall_time_s")) stages.emplace_back("wall time (total)", Number(manifest, "wall_time_s"));
+    const json seconds = manifest.stage_seconds->ToJson();  // items() must not outlive it
+    for (const auto& [k, v] : seconds.items()) stages.emplace_back(k, v.get<double>());
+    if (manifest.wall_time_s) stages.emplace_back("wall time (total)", *manifest.wall_time_s);
     h += "<p class=\"meta\">read and decode are summed over their threads and can exceed the wall time; "
          "wait_for_input well above zero means reading or decoding could not keep the model fed.</p>\n";
     h += "<div class=\"figure\" id=\"stage-chart\">" + BarsSvg(stages, "s") + "</div>\n";
@@ -300,8 +287,8 @@ Result<std::string> BuildReportHtml(const ObjectStore& store, ReportSummary* sum
     h += "<p class=\"missing\">This manifest has no stage_seconds (written by an older verger).</p>\n";
   }
   h += "<h2 id=\"speed\">Images/s over time</h2>\n";
-  const auto points = manifest.contains("timeline") ? ThroughputOverTime(manifest["timeline"])
-                                                     : std::vector<std::pair<double, double>>{};
+  const auto points = manifest.timeline ? ThroughputOverTime(*manifest.timeline)
+                                         : std::vector<std::pair<double, double>>{};
   if (points.empty()) {
     h += "<p class=\"missing\">No per-partition timing in this manifest (resumed partitions and cluster runs "
          "record none).</p>\n";

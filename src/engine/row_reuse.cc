@@ -1,5 +1,4 @@
 #include "engine/row_reuse.h"
-#include "core/json_field.h"
 
 #include <algorithm>
 #include <set>
@@ -13,9 +12,10 @@ namespace verger {
 
 using json = nlohmann::json;
 
-json MarkerInputs(const std::vector<ImageItem>& items) {
-  json out = json::array();
-  for (const auto& i : items) out.push_back(json::array({i.key, i.size, i.mtime_ns, i.etag}));
+std::vector<MarkerInput> MarkerInputs(const std::vector<ImageItem>& items) {
+  std::vector<MarkerInput> out;
+  out.reserve(items.size());
+  for (const auto& i : items) out.push_back({i.key, i.size, i.mtime_ns, i.etag});
   return out;
 }
 
@@ -26,44 +26,33 @@ Result<std::unique_ptr<RowReuse>> RowReuse::Load(const ObjectStore& out, const s
   VERGER_ASSIGN_OR_RETURN(Listing listing, out.List("_partitions/"));
   for (const auto& o : listing.objects) {
     if (o.key.size() < 5 || o.key.compare(o.key.size() - 5, 5, ".json") != 0) continue;
-    auto m = ReadJson(out, o.key);
-    if (!m.ok()) {
-      if (m.status().code() == StatusCode::kNotFound || m.status().code() == StatusCode::kCorrupt) continue;
-      return m.status();
+    auto j = ReadJson(out, o.key);
+    if (!j.ok()) {
+      if (j.status().code() == StatusCode::kNotFound) continue;  // deleted since the listing
+      return j.status();
     }
-    const json& marker = *m;
-    // Anything not shaped as this version writes it is skipped, not trusted.
-    if (!marker.is_object() || JsonField(marker, "model_sha256", "") != model_sha256 || !marker.contains("inputs") ||
-        !marker["inputs"].is_array() || !marker.contains("files") || !marker["files"].is_array() ||
-        !marker.contains("formats") || !marker["formats"].is_array() || marker["formats"].empty() ||
-        !marker["formats"][0].is_string() || !marker.contains("index") || !marker["index"].is_number_integer() ||
-        !marker.contains("inputs_sha256") || !marker["inputs_sha256"].is_string())
-      continue;
-    const std::string format_name = marker["formats"][0].get<std::string>();
+    VERGER_ASSIGN_OR_RETURN(PartitionMarker marker, PartitionMarker::FromJson(*j, out.Describe(o.key)));
+    if (marker.model_sha256 != model_sha256 || !marker.inputs || marker.inputs->empty()) continue;
+    const std::string& format_name = marker.formats.front();
     auto format = MakeTableFormat(format_name);
     if (!format.ok()) continue;
-    const int64_t index = marker["index"].get<int64_t>();
+    const int64_t index = marker.index;
     // Its key range: where Take looks for an image's earlier row.
     Marker entry;
     entry.index = index;
-    entry.inputs_sha256 = marker["inputs_sha256"].get<std::string>();
-    for (const auto& in : marker["inputs"]) {
-      if (!in.is_array() || in.empty() || !in[0].is_string()) continue;
-      const std::string& key = in[0].get_ref<const std::string&>();
-      if (entry.first_key.empty() || key < entry.first_key) entry.first_key = key;
-      if (key > entry.last_key) entry.last_key = key;
+    entry.inputs_sha256 = marker.inputs_sha256;
+    for (const auto& in : *marker.inputs) {
+      if (entry.first_key.empty() || in.key < entry.first_key) entry.first_key = in.key;
+      if (in.key > entry.last_key) entry.last_key = in.key;
     }
     if (entry.first_key.empty()) continue;
     std::map<std::string, std::string> sha_by_key;
-    for (const auto& f : marker["files"])
-      if (f.is_object() && f.contains("key") && f["key"].is_string() && f.contains("sha256") && f["sha256"].is_string())
-        sha_by_key[f["key"].get<std::string>()] = f["sha256"].get<std::string>();
+    for (const auto& f : marker.files)
+      if (f.sha256) sha_by_key[f.key] = *f.sha256;
     std::set<std::string> labels;
-    for (const auto& f : marker["files"]) {
-      if (!f.is_object() || !f.contains("label") || !f["label"].is_string()) continue;
-      const std::string label = f["label"].get<std::string>();
-      const std::string base = TableBaseKey(kFeaturesDataset, label, index);
-      if (!labels.insert(label).second) continue;
+    for (const auto& f : marker.files) {
+      const std::string base = TableBaseKey(kFeaturesDataset, f.label, index);
+      if (!labels.insert(f.label).second) continue;
       Table t;
       t.format = format_name;
       bool complete = true;
@@ -98,41 +87,28 @@ Result<std::unique_ptr<RowReuse>> RowReuse::Load(const ObjectStore& out, const s
 Status RowReuse::LoadInputs(const ObjectStore& out, Marker& m) {
   m.loaded = true;
   loaded_.push_back(&m);
-  auto read = ReadJson(out, PartitionMarkerKey(m.index));
+  auto read = ReadPartitionMarker(out, m.index);
   if (!read.ok()) {
-    if (read.status().code() == StatusCode::kNotFound || read.status().code() == StatusCode::kCorrupt)
-      return Status::OK();
+    // Gone since Load: its images are recomputed.
+    if (read.status().code() == StatusCode::kNotFound) return Status::OK();
     return read.status();
   }
-  const json& marker = *read;
+  const PartitionMarker& marker = *read;
   // Replaced since Load (by a partition of this run written without
   // BeforeMarkerOverwrite, or another process): not the rows indexed.
-  if (!marker.is_object() || JsonField(marker, "inputs_sha256", "") != m.inputs_sha256 || !marker.contains("inputs") ||
-      !marker["inputs"].is_array())
-    return Status::OK();
+  if (marker.inputs_sha256 != m.inputs_sha256 || !marker.inputs) return Status::OK();
   std::set<std::string> failed;
-  if (marker.contains("errors") && marker["errors"].is_array())
-    for (const auto& e : marker["errors"])
-      if (e.is_object() && e.contains("key") && e["key"].is_string()) failed.insert(e["key"].get<std::string>());
-  m.formats = JsonField(marker, "formats", json::array());
-  for (const auto& f : JsonField(marker, "files", json::array())) {
-    if (!f.is_object() || !f.contains("label") || !f["label"].is_string()) continue;
-    auto& [rows, files] = m.tables[f["label"].get<std::string>()];
-    rows = JsonField(f, "rows", int64_t{-1});
-    if (!files.is_array()) files = json::array();
+  if (marker.errors)
+    for (const auto& e : *marker.errors) failed.insert(e.key);
+  m.formats = marker.formats;
+  for (const auto& f : marker.files) {
+    auto& [rows, files] = m.tables[f.label];
+    rows = f.rows;
     files.push_back(f);
   }
-  for (const auto& in : marker["inputs"]) {
-    if (!in.is_array() || in.size() != 4 || !in[0].is_string() || !in[1].is_number_unsigned() ||
-        !in[2].is_number_integer() || !in[3].is_string())
-      continue;
-    std::string key = in[0].get<std::string>();
-    if (failed.count(key) || m.inputs.count(key)) continue;
-    Old old;
-    old.size = in[1].get<uint64_t>();
-    old.mtime_ns = in[2].get<int64_t>();
-    old.etag = in[3].get<std::string>();
-    m.inputs.emplace(std::move(key), std::move(old));
+  for (const auto& in : *marker.inputs) {
+    if (failed.count(in.key) || m.inputs.count(in.key)) continue;
+    m.inputs.emplace(in.key, Old{in.size, in.mtime_ns, in.etag});
   }
   return Status::OK();
 }
@@ -219,16 +195,16 @@ Result<bool> RowReuse::Take(const ObjectStore& out, const ImageItem& item, float
   return true;
 }
 
-Result<std::map<std::string, json>> RowReuse::UnchangedTables(const ObjectStore& out,
+Result<std::map<std::string, std::vector<MarkerFile>>> RowReuse::UnchangedTables(const ObjectStore& out,
                                                               const std::vector<ImageItem>& items, int64_t index,
                                                               const std::vector<std::string>& formats) {
-  std::map<std::string, json> kept;
+  std::map<std::string, std::vector<MarkerFile>> kept;
   if (sizes_ == nullptr) return kept;
   auto m = std::lower_bound(markers_.begin(), markers_.end(), index,
                             [](const Marker& a, int64_t i) { return a.index < i; });
   if (m == markers_.end() || m->index != index) return kept;
   if (!m->loaded) VERGER_RETURN_IF_ERROR(LoadInputs(out, *m));
-  if (m->formats != json(formats)) return kept;
+  if (m->formats != formats) return kept;
   std::map<std::string, int64_t> images;  // by label
   std::set<std::string> changed;          // labels with an image new, changed or failed before
   for (const auto& item : items) {
@@ -254,11 +230,9 @@ Result<std::map<std::string, json>> RowReuse::UnchangedTables(const ObjectStore&
     std::set<std::string> listed;
     bool present = true;
     for (const auto& f : t->second.second) {
-      const std::string key = JsonField(f, "key", "");
-      auto size = sizes_->find(key);
-      listed.insert(key);
-      present = present && JsonField(f, "rows", int64_t{-1}) == count && size != sizes_->end() &&
-                size->second == JsonField(f, "bytes", uint64_t{0});
+      auto size = sizes_->find(f.key);
+      listed.insert(f.key);
+      present = present && f.rows == count && size != sizes_->end() && size->second == f.bytes;
     }
     if (present && listed == expected && listed.size() == t->second.second.size()) kept[label] = t->second.second;
   }

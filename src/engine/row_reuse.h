@@ -19,23 +19,23 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "engine/image_listing.h"
+#include "engine/job_records.h"
 #include "io/object_store.h"
 
 namespace verger {
 
-// Per-image inputs recorded in a partition marker ("inputs": one
-// [key, size, mtime_ns, etag] per image of the partition).
-nlohmann::json MarkerInputs(const std::vector<ImageItem>& items);
+// Per-image inputs recorded in a partition marker (key, size, mtime_ns,
+// etag per image of the partition).
+std::vector<MarkerInput> MarkerInputs(const std::vector<ImageItem>& items);
 
 class RowReuse {
  public:
   // Indexes every _partitions/*.json marker in `out` made with
   // `model_sha256` and recording per-image inputs: its key range and table
-  // files. Markers that are unreadable, of another model or older (no
-  // "inputs") are skipped: their images are simply recomputed.
+  // files. Markers of another model or without per-image inputs are skipped
+  // (their images are simply recomputed); one that does not parse is
+  // Corrupt, naming the file.
   static Result<std::unique_ptr<RowReuse>> Load(const ObjectStore& out, const std::string& model_sha256,
                                                 int64_t dim);
 
@@ -57,7 +57,7 @@ class RowReuse {
   // `items` with the same inputs and none failed, its table holds exactly
   // as many rows, in the same `formats`, and every file is in UseSizes'
   // map with its recorded size. Their rows are not read at all.
-  Result<std::map<std::string, nlohmann::json>> UnchangedTables(const ObjectStore& out,
+  Result<std::map<std::string, std::vector<MarkerFile>>> UnchangedTables(const ObjectStore& out,
                                                                 const std::vector<ImageItem>& items, int64_t index,
                                                                 const std::vector<std::string>& formats);
 
@@ -87,8 +87,8 @@ class RowReuse {
     std::map<std::string, Old> inputs;  // not yet taken, failed images excluded
     // Read with the inputs: the formats and, by label, the rows and file
     // entries of its tables.
-    nlohmann::json formats;
-    std::map<std::string, std::pair<int64_t, nlohmann::json>> tables;
+    std::vector<std::string> formats;
+    std::map<std::string, std::pair<int64_t, std::vector<MarkerFile>>> tables;
   };
   struct Table {
     std::string format;                                      // table format name

@@ -130,7 +130,7 @@ void BindExtract(py::module_& m) {
               return e.RunPartition(*input.store, *output.store, cpp_items, index, nullptr, stop_after_errors);
             }));
             py::dict d;
-            d["marker"] = r.marker.is_null() ? py::object(py::none()) : ToPy(r.marker);
+            d["marker"] = r.marker ? ToPy(r.marker->ToJson()) : py::object(py::none());
             d["ok"] = r.ok;
             d["failed"] = r.failed;
             d["errors"] = ErrorsToPy(r.errors);
@@ -151,9 +151,8 @@ void BindExtract(py::module_& m) {
       [](const PyStore& output, const std::map<std::string, uint64_t>& sizes, const Extractor& e,
          const std::vector<ItemTuple>& items, int64_t index) -> py::object {
         auto cpp_items = ItemsFromPy(items);
-        json marker;
-        bool done = Unwrap(NoGil([&] { return PartitionIsComplete(*output.store, sizes, e, cpp_items, index, &marker); }));
-        return done ? ToPy(marker) : py::object(py::none());
+        auto marker = Unwrap(NoGil([&] { return CompletePartition(*output.store, sizes, e, cpp_items, index); }));
+        return marker ? ToPy(marker->ToJson()) : py::object(py::none());
       },
       py::arg("output"), py::arg("sizes"), py::arg("extractor"), py::arg("items"), py::arg("index"),
       "The partition's marker if it is complete and valid for these items, model and formats, else None");
@@ -171,7 +170,7 @@ void BindExtract(py::module_& m) {
   m.def(
       "remove_unreferenced",
       [](PyStore& out, const py::object& partitions) {
-        json p = FromPy(partitions);
+        auto p = RecordsFromPy<PartitionMarker>(partitions, "partitions");
         Check(NoGil([&] { return RemoveUnreferenced(*out.store, p); }));
       },
       py::arg("output"), py::arg("partitions"));
@@ -213,7 +212,7 @@ void BindExtract(py::module_& m) {
                                      {&info.stages.inference, "inference"}, {&info.stages.write, "write"}})
             *field = st.value(name, 0.0);
         }
-        return ToPy(FeaturesManifest(info, FromPy(partitions)));
+        return ToPy(BuildFeaturesManifest(info, RecordsFromPy<PartitionMarker>(partitions, "partitions")).ToJson());
       },
       py::arg("extractor"), py::arg("partitions"), py::kw_only(), py::arg("command_line"), py::arg("input_uri"),
       py::arg("output_uri"), py::arg("partition_size"), py::arg("listed"), py::arg("ok"), py::arg("failed"),

@@ -59,48 +59,52 @@ py::array_t<float> Features(Featurizer& f, const py::sequence& items) {
   return out;
 }
 
-// Base keys and labels of the tables of one partition entry in `format`:
-// files named exactly <base><first suffix> (so npy's .keys.csv is no csv table).
-std::vector<std::pair<std::string, std::string>> TableKeys(const json& partition, const TableFormat& format,
-                                                           std::string_view dataset) {
-  std::vector<std::pair<std::string, std::string>> out;
-  const std::string suffix = format.suffixes().front();
-  const int64_t index = partition["index"];
-  for (const auto& f : partition["files"]) {
-    const std::string label = f["label"];
-    const std::string base = TableBaseKey(dataset, label, index);
-    if (f["key"].get<std::string>() == base + suffix) out.emplace_back(base, label);
-  }
-  return out;
-}
-
 struct Dataset {
   std::vector<std::string> paths, labels;
   std::vector<float> values;
   int64_t dim = 0;
 };
 
-// partition < 0: every partition; else only the one with that index.
-Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset, int64_t partition) {
-  VERGER_ASSIGN_OR_RETURN(json manifest, ReadFeaturesManifest(store));
-  json partitions, formats;
+// The partitions of a dataset of an output: (index, files) in manifest
+// order, its first format and its row width.
+struct DatasetParts {
+  FeaturesManifest manifest;
+  std::vector<std::pair<int64_t, const std::vector<MarkerFile>*>> partitions;  // into manifest
+  std::string format_name;
+  int64_t dim = 0;
+};
+
+Status LoadDatasetParts(const ObjectStore& store, const std::string& dataset, DatasetParts* d) {
+  VERGER_ASSIGN_OR_RETURN(d->manifest, ReadFeaturesManifest(store));
+  const FeaturesManifest& manifest = d->manifest;
   if (dataset == "features") {
-    partitions = manifest["partitions"];
-    formats = manifest["formats"];
+    for (const auto& p : manifest.partitions) d->partitions.emplace_back(p.index, &p.files);
+    d->format_name = manifest.formats.front();
+    d->dim = manifest.feature_dim;
   } else if (dataset == "reduced") {
-    if (!manifest.contains("reduced"))
+    if (!manifest.reduced || !manifest.pca || manifest.reduced->formats.empty())
       return Status::NotFound(store.Describe(kManifestKey) + ": no reduced dataset; run `verger transform` first");
-    partitions = manifest["reduced"]["partitions"];
-    formats = manifest["reduced"]["formats"];
+    for (const auto& p : manifest.reduced->partitions) d->partitions.emplace_back(p.index, &p.files);
+    d->format_name = manifest.reduced->formats.front();
+    d->dim = manifest.pca->components;
   } else {
     return Status::InvalidArgument("dataset '" + dataset + "': expected 'features' or 'reduced'");
   }
-  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(formats.at(0).get<std::string>()));
+  return Status::OK();
+}
+
+// partition < 0: every partition; else only the one with that index.
+Result<Dataset> ReadDataset(const ObjectStore& store, const std::string& dataset, int64_t partition) {
+  DatasetParts parts;
+  VERGER_RETURN_IF_ERROR(LoadDatasetParts(store, dataset, &parts));
+  const std::string& format_name = parts.format_name;
+  const auto& partitions = parts.partitions;
   Dataset d;
-  d.dim = dataset == "features" ? manifest["feature_dim"].get<int64_t>() : manifest["pca"]["components"].get<int64_t>();
-  for (const auto& p : partitions) {
-    if (partition >= 0 && p["index"].get<int64_t>() != partition) continue;
-    for (const auto& [base, label] : TableKeys(p, *format, dataset)) {
+  d.dim = parts.dim;
+  VERGER_ASSIGN_OR_RETURN(auto format, MakeTableFormat(format_name));
+  for (const auto& [index, part_files] : partitions) {
+    if (partition >= 0 && index != partition) continue;
+    for (const auto& [base, label] : PartitionTables(index, *part_files, dataset, *format)) {
       std::vector<std::vector<uint8_t>> files;
       for (const auto& suffix : format->suffixes()) {
         VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(base + suffix));
@@ -162,6 +166,19 @@ void BindFeaturize(py::module_& m) {
       "(paths, labels, N x D float32) of an output's features or reduced rows, in manifest order\n"
       "(partition, then label), read with the first format listed in the manifest; partition >= 0:\n"
       "only the partition with that index");
+  m.def(
+      "dataset_partitions",
+      [](const PyStore& s, const std::string& dataset) {
+        std::vector<int64_t> indices;
+        Check(NoGil([&]() -> Status {
+          DatasetParts parts;
+          VERGER_RETURN_IF_ERROR(LoadDatasetParts(*s.store, dataset, &parts));
+          for (const auto& [index, files] : parts.partitions) indices.push_back(index);
+          return Status::OK();
+        }));
+        return indices;
+      },
+      py::arg("store"), py::arg("dataset") = "features", "Partition indices of an output's dataset, in manifest order");
 }
 
 }  // namespace verger::python

@@ -10,4 +10,5 @@ PYBIND11_MODULE(_verger, m) {
   verger::python::BindExtract(m);
   verger::python::BindPca(m);
   verger::python::BindFeaturize(m);
+  verger::python::BindJob(m);
 }

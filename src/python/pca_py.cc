@@ -46,12 +46,12 @@ void BindPca(py::module_& m) {
   m.attr("SCATTER_MAX_POINTS") = kScatterMaxPoints;
   m.def(
       "read_features_manifest",
-      [](const PyStore& s) { return ToPy(Unwrap(NoGil([&] { return ReadFeaturesManifest(*s.store); }))); },
+      [](const PyStore& s) { return ToPy(Unwrap(NoGil([&] { return ReadFeaturesManifest(*s.store); })).ToJson()); },
       py::arg("store"), "manifest.json of an extract/run output; NotFoundError if there is none");
   m.def(
       "partition_pca_stats",
       [](const PyStore& s, const py::object& partition, const std::string& format, int64_t dim) {
-        json p = FromPy(partition);
+        auto p = RecordFromPy<PartitionMarker>(partition, "partition");
         auto fmt = Unwrap(MakeTableFormat(format));
         auto bytes = Unwrap(NoGil([&]() -> Result<std::vector<uint8_t>> {
           VERGER_ASSIGN_OR_RETURN(PcaStats st, PartitionPcaStats(*s.store, p, *fmt, dim));
@@ -139,15 +139,15 @@ void BindPca(py::module_& m) {
       [](PyStore& s, const py::object& partition, const std::string& in_format,
          const std::vector<std::string>& out_formats, const std::string& source_hash, int64_t sample_stride,
          const std::string& model_prefix) {
-        json p = FromPy(partition);
+        auto p = RecordFromPy<PartitionMarker>(partition, "partition");
         auto in = Unwrap(MakeTableFormat(in_format));
         auto outs = Formats(out_formats);
         ScatterSample sample;
-        json reduced = Unwrap(NoGil([&]() -> Result<json> {
+        ReducedPartition reduced = Unwrap(NoGil([&]() -> Result<ReducedPartition> {
           VERGER_ASSIGN_OR_RETURN(PcaModel model, ReadPcaModel(*s.store, model_prefix));
           return TransformPartition(*s.store, p, *in, outs, model, source_hash, sample_stride, &sample);
         }));
-        return py::make_tuple(ToPy(reduced), sample.pc1, sample.pc2, sample.labels);
+        return py::make_tuple(ToPy(reduced.ToJson()), sample.pc1, sample.pc2, sample.labels);
       },
       py::arg("store"), py::arg("partition"), py::arg("in_format"), py::arg("out_formats"), py::arg("source_hash"),
       py::arg("sample_stride"), py::arg("model_prefix") = "pca/",
@@ -158,7 +158,8 @@ void BindPca(py::module_& m) {
       [](PyStore& s, const py::object& manifest, const std::vector<std::string>& formats, const py::object& reduced,
          std::vector<float> pc1, std::vector<float> pc2, std::vector<std::string> labels, const std::string& model_prefix,
          const std::string& model_location) {
-        json man = FromPy(manifest), red = FromPy(reduced);
+        auto man = RecordFromPy<FeaturesManifest>(manifest, "manifest");
+        auto red = RecordsFromPy<ReducedPartition>(reduced, "reduced");
         ScatterSample sample{std::move(pc1), std::move(pc2), std::move(labels)};
         Check(NoGil([&]() -> Status {
           VERGER_ASSIGN_OR_RETURN(PcaModel model, ReadPcaModel(*s.store, model_prefix));

@@ -43,6 +43,20 @@ auto NoGil(F&& f) {
 py::object ToPy(const nlohmann::json& j);
 nlohmann::json FromPy(py::handle o);
 
+// A typed record (engine/job_records.h) from the dict Python holds: a
+// damaged one raises CorruptError naming `what` and the field.
+template <typename T>
+T RecordFromPy(py::handle o, const std::string& what) {
+  return Unwrap(T::FromJson(FromPy(o), what));
+}
+template <typename T>
+std::vector<T> RecordsFromPy(py::handle list, const std::string& what) {
+  std::vector<T> out;
+  size_t i = 0;
+  for (py::handle o : list) out.push_back(RecordFromPy<T>(o, what + "[" + std::to_string(i++) + "]"));
+  return out;
+}
+
 // Image items cross into Python as (key, label, size, mtime_ns, etag)
 // tuples: plain data that pickles to Dask workers as is.
 using ItemTuple = std::tuple<std::string, std::string, uint64_t, int64_t, std::string>;
@@ -62,5 +76,6 @@ void BindStore(py::module_& m);
 void BindExtract(py::module_& m);
 void BindPca(py::module_& m);
 void BindFeaturize(py::module_& m);
+void BindJob(py::module_& m);
 
 }  // namespace verger::python

@@ -79,14 +79,6 @@ class Featurizer:
         return self._impl.features(list(images))
 
 
-def _partition_indices(store, dataset):
-    manifest = _verger.read_features_manifest(store)
-    entries = manifest["partitions"] if dataset == "features" else manifest.get("reduced", {}).get("partitions")
-    if entries is None:
-        _verger.read_dataset(store, dataset)  # raises the engine's error (no reduced dataset, bad name)
-    return [p["index"] for p in entries], manifest
-
-
 def _as_frame(paths, labels, values, prefix):
     try:
         import pandas
@@ -115,7 +107,7 @@ def read_features(out_dir, dataset="features", by_partition=False, as_frame=Fals
     store = _verger.open_store(str(out_dir), **store_options)
     prefix = "dim_" if dataset == "features" else "pc_"
     if by_partition:
-        indices, _ = _partition_indices(store, dataset)
+        indices = _verger.dataset_partitions(store, dataset)
         return _read_partitions(store, dataset, indices, prefix, as_frame)
     paths, labels, values = _verger.read_dataset(store, dataset)
     return _as_frame(paths, labels, values, prefix) if as_frame else (paths, labels, values)

@@ -3,6 +3,8 @@
 extraction, PCA statistics, fit and transform on object stores. Private: these
 follow the engine, not a stable API; users call verger.Featurizer,
 verger.read_features and the `verger` / `verger-dask` commands."""
+from ._verger import (ExtractJob, PartitionOutcome, PartitionTask, TransformOutcome, Worker,  # noqa: F401
+                      dataset_partitions, run_fit_task, run_stats_task, run_transform_task)
 from ._verger import (EXTRACT_DEFAULTS, SCATTER_MAX_POINTS, Extractor, Store, features_manifest,  # noqa: F401
                       finish_transform, fit_pca, list_images, merge_stats, object_sizes, open_store,
                       partition_inputs_hash, partition_is_complete, partition_marker_key, partition_name,

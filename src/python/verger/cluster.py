@@ -1,23 +1,23 @@
 """Cluster mode of `verger run` on a Dask client: the same job, the same
-output, with partitions as tasks.
+output, with partitions as tasks. The engine's ExtractJob does the work
+that is not scheduling:
 
-  1. Plan on the client: list the input, cut it into partitions
-     (PlanPartitions), keep complete partitions of an earlier run (--resume).
-  2. One task per partition to extract (features + PCA statistics + marker).
+  1. job.plan() on the client: checks the options, lists the input, prepares
+     the output (--overwrite/--resume), keeps complete partitions.
+  2. One task per partition left (Worker.run: features + PCA statistics +
+     marker); job.record() takes each outcome as it arrives.
   3. Statistics reduced by pairwise merge tasks in TreeMergeStats' tree
      (neighbours level by level), so the merged statistics, hence the PCA
      model, are those of a local run; one fit task writes pca/.
-  4. One transform task per partition, then errors.csv, the scatter picture
-     and manifest.json, written last by the client.
+  4. job.finalize() (errors.csv, the features manifest), one transform task
+     per partition, then job.finish_transform() writes manifest.json last.
 """
-import math
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from . import _verger, tasks
-from .errors import InvalidArgumentError
 
 _D = _verger.EXTRACT_DEFAULTS  # `verger run`'s defaults
 
@@ -100,22 +100,6 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _check_options(o):
-    # Same checks and messages as RunExtract / RunFitPca.
-    if o.partition_size < 1:
-        raise InvalidArgumentError("--partition-size must be at least 1")
-    if o.limit < 0:
-        raise InvalidArgumentError("--limit must be >= 0 (0 = no limit)")
-    if o.resume and o.overwrite:
-        raise InvalidArgumentError("give --resume or --overwrite, not both")
-    if o.components < 0:
-        raise InvalidArgumentError("--components must be positive")
-    if o.variance < 0 or o.variance > 1:
-        raise InvalidArgumentError("--variance must be in (0, 1]")
-    if o.components > 0 and o.variance > 0:
-        raise InvalidArgumentError("give --components or --variance, not both")
-
-
 def _tree_reduce(client, leaves, retries, token):
     """Pairwise merge tasks, neighbours level by level: TreeMergeStats' tree."""
     level, depth = list(leaves), 0
@@ -128,146 +112,71 @@ def _tree_reduce(client, leaves, retries, token):
     return level[0]
 
 
+def _engine_options(o):
+    """The job's options as the engine takes them (Dask's retries and the progress display stay here)."""
+    d = asdict(o)
+    del d["retries"], d["progress"]
+    return d
+
+
 def run_job(client, o):
     """Runs the whole job on `client` (a distributed.Client). Raises verger errors for configuration problems
     and failed tasks; returns a JobSummary (max_errors_exceeded: errors.csv written, no manifest)."""
     from distributed import as_completed
 
     t0 = time.monotonic()
-    _check_options(o)
     token = uuid.uuid4().hex[:8]
-    config = dict(model=o.model, weights=o.weights, batch=o.batch, threads=o.threads,
-                  io_concurrency=o.io_concurrency, formats=list(o.formats), max_pixels=o.max_pixels,
-                  max_file_bytes=o.max_file_bytes,
-                  write_pca_stats=True, backend=o.backend, device=o.device, precision=o.precision)
-    # The client's own copy: model hash and dimension for the resume checks and the manifest.
-    extractor = _verger.Extractor(**config)
-    s3 = dict(s3_endpoint=o.s3_endpoint, s3_region=o.s3_region, s3_path_style=o.s3_path_style)
-    input_store = _verger.open_store(o.input, **s3)
-    items, problems = _verger.list_images(input_store, o.limit)
-    if not items:
-        raise InvalidArgumentError(input_store.uri + ": no .jpg, .jpeg or .png images found (label = parent folder)")
-    output = _verger.open_store(o.output, create=True, **s3)
-    if o.resume:
-        output.delete("manifest.json")  # it no longer describes what is there once we start
-        sizes = _verger.object_sizes(output)
-    else:
-        _verger.prepare_output(output, o.overwrite)
-
-    plan = _verger.plan_partitions([i[0] for i in items], o.partition_size, output if o.resume else None)
-    s = JobSummary(listed=len(items), partitions=len(plan), feature_dim=extractor.feature_dim,
-                   output_uri=output.uri)
-    markers, part_errors, extract_futures = {}, {}, {}
-    for index, begin, end in plan:
-        if o.resume:
-            marker = _verger.partition_is_complete(output, sizes, extractor, items[begin:end], index)
-            # Failed images are always retried, as `verger run --resume` does: the partition is recomputed.
-            if marker is not None and not marker["failed"]:
-                markers[index] = marker
-                part_errors[index] = [(e["key"], e["reason"]) for e in marker["errors"]]
-                s.partitions_reused += 1
-    known_errors = len(problems) + sum(len(e) for e in part_errors.values())
-    budget = -1 if o.max_errors < 0 else max(0, o.max_errors - known_errors)
-    for index, begin, end in plan:
-        if index not in markers:
-            extract_futures[index] = client.submit(
-                tasks.extract_partition, config, input_store, output, items[begin:end], index, budget,
-                retries=o.retries, key=f"verger-extract-{index}-{token}")
-    s.partitions_computed = len(extract_futures)
+    options = _engine_options(o)
+    job = _verger.ExtractJob(options)  # checks the options, loads the client's copy of the model
+    todo = job.plan()
+    planned = job.summary
+    s = JobSummary(listed=planned["listed"], partitions=planned["partitions"],
+                   partitions_reused=planned["partitions_reused"], partitions_computed=len(todo),
+                   feature_dim=job.feature_dim, output_uri=planned["output_uri"])
     if s.partitions_reused:
-        sys.stderr.write(f"verger-dask: resuming: {s.partitions_reused} of {len(plan)} partitions complete, "
+        sys.stderr.write(f"verger-dask: resuming: {s.partitions_reused} of {s.partitions} partitions complete, "
                          f"computing {s.partitions_computed}\n")
+    extract = {t.index: client.submit(tasks.run_partition, options, t, retries=o.retries,
+                                      key=f"verger-extract-{t.index}-{token}") for t in todo}
 
     # The whole statistics tree and the fit are submitted now and run as partitions finish.
-    fmt0 = o.formats[0]
     # Only the fit's future is kept: Dask frees each statistics blob once its merge has run.
-    leaves = [client.submit(tasks.partition_stats, output, extract_futures.get(i, markers.get(i)), fmt0,
-                            extractor.feature_dim, retries=o.retries, key=f"verger-stats-{i}-{token}")
-              for i, _, _ in plan]
-    fitted = client.submit(tasks.fit, output, _tree_reduce(client, leaves, o.retries, token), o.components,
-                           o.variance, o.whiten, extractor.spec_hash, retries=o.retries, key=f"verger-fit-{token}")
+    leaves = [client.submit(tasks.partition_stats, options, i, job.feature_dim, extract.get(i), retries=o.retries,
+                            key=f"verger-stats-{i}-{token}") for i in range(s.partitions)]
+    fitted = client.submit(tasks.fit, options, _tree_reduce(client, leaves, o.retries, token), job.spec_hash,
+                           retries=o.retries, key=f"verger-fit-{token}")
     del leaves
 
-    progress = _Progress("extract", len(items), o.progress)
-    for index in markers:
-        progress.advance(markers[index]["rows"], markers[index]["failed"], 0, len(plan))
-    backend, threads, computed_ok, done = "", 0, 0, len(markers)
-    stages = {}  # busy seconds per stage, summed over the partitions computed (all workers)
-    errors_so_far = known_errors
-    for fut in as_completed(list(extract_futures.values())):
-        r = fut.result()  # a task's error is raised here, with the engine's message
+    progress = _Progress("extract", s.listed, o.progress)
+    progress.advance(planned["ok"], planned["failed"], s.partitions_reused, s.partitions)
+    done = s.partitions_reused
+    for fut in as_completed(list(extract.values())):
+        outcome = fut.result()  # a task's error is raised here, with the engine's message
         done += 1
-        index = r["index"]
-        part_errors[index] = [tuple(e) for e in r["errors"]]
-        errors_so_far += len(r["errors"])
-        computed_ok += r["ok"]
-        for stage, seconds in r["stages"].items():
-            stages[stage] = stages.get(stage, 0.0) + seconds
-        backend, threads = backend or r["backend"], threads or r["threads"]
-        progress.advance(r["ok"], r["failed"], done, len(plan))
-        if o.max_errors >= 0 and errors_so_far > o.max_errors:
+        progress.advance(outcome.ok, outcome.failed, done, s.partitions)
+        if not job.record(outcome):
             s.max_errors_exceeded = True
             break
-        markers[index] = r["marker"]
     progress.finish()
-    if o.max_errors >= 0 and errors_so_far > o.max_errors:
-        s.max_errors_exceeded = True
-    s.extract_s = time.monotonic() - t0
-    # Speed counts the images this run computed, not partitions it reused.
-    s.images_per_s = computed_ok / s.extract_s if s.extract_s > 0 else 0
-    errors = [tuple(p) for p in problems]
-    for index, _, _ in plan:
-        errors += part_errors.get(index, [])
     if s.max_errors_exceeded:
-        s.failed = len(errors)
-        client.cancel(list(extract_futures.values()) + [fitted])
-        _verger.write_errors_csv(output, errors)
+        client.cancel(list(extract.values()) + [fitted])
+    r = job.finalize(scheduler=client.scheduler.address,
+                     workers=len(client.scheduler_info().get("workers", {})),
+                     partitions_computed=s.partitions_computed)
+    s.extract_s = time.monotonic() - t0
+    s.ok, s.failed, s.images_per_s = r["ok"], r["failed"], r["images_per_s"]
+    if s.max_errors_exceeded:
         s.wall_s = time.monotonic() - t0
         return s
-    partitions = [markers[i] for i, _, _ in plan]
-    s.ok = sum(p["rows"] for p in partitions)
-    # As `verger run` counts: every errors.csv row, listing problems included (the manifest keeps them apart).
-    s.failed = sum(p["failed"] for p in partitions) + len(problems)
 
     s.fit = fitted.result()
-    stride = max(1, math.ceil(s.ok / _verger.SCATTER_MAX_POINTS))
-    transforms = [client.submit(tasks.transform_partition, output, p, fmt0, list(o.formats), extractor.spec_hash,
-                                stride, fitted, retries=o.retries, key=f"verger-transform-{p['index']}-{token}")
-                  for p in partitions]
+    stride = job.scatter_stride()
+    transforms = [client.submit(tasks.transform_partition, options, i, job.spec_hash, stride, fitted,
+                                retries=o.retries, key=f"verger-transform-{i}-{token}") for i in range(s.partitions)]
     tprogress = _Progress("transform", s.ok, o.progress)
-    results = {}
     for n, fut in enumerate(as_completed(transforms), 1):
-        r = fut.result()
-        results[r[0]["index"]] = r
-        tprogress.advance(r[0]["rows"], 0, n, len(transforms))
+        tprogress.advance(fut.result().rows, 0, n, len(transforms))
     tprogress.finish()
-    reduced, pc1, pc2, labels = [], [], [], []
-    for p in partitions:  # partition order, as the local transform samples rows
-        entry, a, b, c = results[p["index"]]
-        reduced.append(entry)
-        pc1 += a
-        pc2 += b
-        labels += c
-    s.reduced_rows = sum(r["rows"] for r in reduced)
-
-    # Outputs of killed or superseded tasks (temporary files, stale partitions) go before the manifest.
-    _verger.remove_unreferenced(output, partitions)
-    keep = {f["key"] for r in reduced for f in r["files"]}
-    for key, *_ in output.list("reduced/")[0]:
-        if key not in keep:
-            output.delete(key)
-    _verger.write_errors_csv(output, errors)
-    manifest = _verger.features_manifest(
-        extractor, partitions, command_line=o.command_line, input_uri=input_store.uri, output_uri=output.uri,
-        partition_size=o.partition_size, listed=len(items), ok=s.ok, failed=s.failed - len(problems),
-        listing_problems=len(problems), partitions_reused=s.partitions_reused, wall_s=s.extract_s,
-        images_per_s=s.images_per_s, backend=backend, threads=threads, stage_seconds=stages)
-    if "computed" in manifest["images"]:  # rows kept from an earlier run vs computed now, as `verger run` counts
-        manifest["images"]["computed"] = computed_ok
-        manifest["images"]["reused"] = s.ok - computed_ok
-    workers = client.scheduler_info().get("workers", {})
-    manifest["cluster"] = {"engine": "dask", "scheduler": client.scheduler.address, "workers": len(workers),
-                           "partitions_computed": s.partitions_computed}
-    _verger.finish_transform(output, manifest, list(o.formats), reduced, pc1, pc2, labels)
+    s.reduced_rows = job.finish_transform([f.result() for f in transforms])  # partition order
     s.wall_s = time.monotonic() - t0
     return s

@@ -1,76 +1,73 @@
-"""What Dask runs on workers. Stores arrive as picklable verger.Store
-objects (URI + options, reopened on the worker); statistics travel as the
-bytes of PcaStats::Serialize. Every task's output is written atomically
-and is the same whoever runs it, so a task Dask re-runs after a worker died
-rewrites identical files: no row is lost or duplicated.
+"""What Dask runs on workers. Every task takes the job's options (a plain
+dict, the one the client's ExtractJob was made from) and a partition index
+or task; statistics travel as the bytes of PcaStats::Serialize. Every
+task's output is written atomically and is the same whoever runs it, so a
+task Dask re-runs after a worker died rewrites identical files: no row is
+lost or duplicated.
 
 The loaded model is cached per worker process in a module-level pool keyed
-by the extractor configuration: created by the first task that needs it,
-reused by every later task (one per concurrently running task thread,
-since an Extractor handles one partition at a time)."""
+by the options: created by the first task that needs it, reused by every
+later task (one per concurrently running task thread, since a Worker
+handles one partition at a time)."""
 import contextlib
 import threading
 
 from . import _verger
 
 _lock = threading.Lock()
-_idle = {}           # config key -> [Extractor] not in use
+_idle = {}           # options key -> [Worker] not in use
 extractors_created = 0  # per process; tests read it through Client.run
 
 
-def _config_key(config):
-    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in config.items()))
+def _options_key(options):
+    return tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
 
 
 @contextlib.contextmanager
-def _extractor(config):
+def _worker(options):
     global extractors_created
-    key = _config_key(config)
+    key = _options_key(options)
     with _lock:
         pool = _idle.setdefault(key, [])
-        ex = pool.pop() if pool else None
-    if ex is None:
-        ex = _verger.Extractor(**config)
+        w = pool.pop() if pool else None
+    if w is None:
+        w = _verger.Worker(options)
         with _lock:
             extractors_created += 1
     try:
-        yield ex
+        yield w
     finally:
         with _lock:
-            _idle[key].append(ex)
+            _idle[key].append(w)
 
 
 def cached_extractors():
-    """(extractors created in this process, extractors cached now)."""
+    """(models loaded in this process, models cached now)."""
     with _lock:
         return extractors_created, sum(len(v) for v in _idle.values())
 
 
-def extract_partition(config, input_store, output_store, items, index, stop_after_errors):
-    """Extractor.run_partition with the worker's cached model, plus what the manifest records about it."""
-    with _extractor(config) as ex:
-        result = ex.run_partition(input_store, output_store, items, index, stop_after_errors)
-        result["backend"] = ex.backend
-        result["threads"] = ex.threads
-    result["index"] = index
-    return result
+def run_partition(options, task):
+    """One partition with the worker's cached model: a PartitionOutcome for ExtractJob.record."""
+    with _worker(options) as w:
+        return w.run(task)
 
 
-def partition_stats(output_store, partition, fmt, dim):
-    """Serialized statistics of a partition: `partition` is its marker, or an extract_partition result."""
-    marker = partition.get("marker", partition) if isinstance(partition, dict) and "ok" in partition else partition
-    return _verger.partition_pca_stats(output_store, marker, fmt, dim)
+def partition_stats(options, index, dim, extracted):
+    """Serialized statistics of partition `index`; `extracted` (its extract task, or None when an earlier run's
+    partition is kept) only orders this after it."""
+    return _verger.run_stats_task(options, index, dim)
 
 
 def merge_stats(left, right):
     return _verger.merge_stats(left, right)
 
 
-def fit(output_store, stats, components, variance, whiten, source_hash):
-    return _verger.fit_pca(output_store, stats, components=components, variance=variance, whiten=whiten,
-                           source_hash=source_hash)
+def fit(options, stats, source_hash):
+    """Fits the job's PCA on the merged statistics and writes pca/: {n_samples, dim, components, explained}."""
+    return _verger.run_fit_task(options, stats, source_hash)
 
 
-def transform_partition(output_store, marker, in_format, out_formats, source_hash, stride, fitted):
-    """Projects one partition; `fitted` (the fit task's result) only orders it after the fit."""
-    return _verger.transform_partition(output_store, marker, in_format, out_formats, source_hash, stride)
+def transform_partition(options, index, source_hash, stride, fitted):
+    """Projects one partition: a TransformOutcome; `fitted` (the fit task's result) only orders it after the fit."""
+    return _verger.run_transform_task(options, index, source_hash, stride)
