@@ -214,6 +214,9 @@ class Fields {
     Optional("errors", &m->errors);
     Optional("pca_stats", &m->pca_stats);
     if (status_.ok() && m->formats.empty()) FailAt("formats", "empty");
+    for (const auto& [key, count] : {std::pair<const char*, int64_t>{"index", m->index}, {"images", m->images},
+                                     {"rows", m->rows}, {"failed", m->failed}})
+      if (status_.ok() && count < 0) FailAt(key, "negative");
   }
   void ReadReduced(ReducedPartition* p) {
     Required("index", &p->index);
