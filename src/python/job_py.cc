@@ -272,14 +272,7 @@ void BindJob(py::module_& m) {
           VERGER_ASSIGN_OR_RETURN(PcaStats merged, PcaStats::Deserialize(bytes, "merged PCA statistics"));
           return FitAndWritePca(*out, merged, spec.pca, source_hash);
         }));
-        double explained = 0;
-        for (double r : model.explained_variance_ratio()) explained += r;
-        py::dict d;
-        d["n_samples"] = model.n_samples();
-        d["dim"] = model.dim();
-        d["components"] = model.components();
-        d["explained"] = explained;
-        return d;
+        return FitSummaryToPy(model);
       },
       py::arg("options"), py::arg("stats"), py::arg("source_hash"),
       "Fits the job's PCA (its components/variance/whiten) on merged statistics and writes pca/");

@@ -12,6 +12,17 @@
 
 namespace verger::python {
 
+py::dict FitSummaryToPy(const PcaModel& model) {
+  double explained = 0;
+  for (double r : model.explained_variance_ratio()) explained += r;
+  py::dict d;
+  d["n_samples"] = model.n_samples();
+  d["dim"] = model.dim();
+  d["components"] = model.components();
+  d["explained"] = explained;
+  return d;
+}
+
 namespace {
 
 using json = nlohmann::json;
@@ -106,14 +117,7 @@ void BindPca(py::module_& m) {
           VERGER_ASSIGN_OR_RETURN(PcaStats merged, PcaStats::Deserialize(raw, "merged PCA statistics"));
           return FitAndWritePca(*s.store, merged, PcaChoice{components, variance, whiten}, source_hash);
         }));
-        double explained = 0;
-        for (double r : model.explained_variance_ratio()) explained += r;
-        py::dict d;
-        d["n_samples"] = model.n_samples();
-        d["dim"] = model.dim();
-        d["components"] = model.components();
-        d["explained"] = explained;
-        return d;
+        return FitSummaryToPy(model);
       },
       py::arg("store"), py::arg("stats"), py::kw_only(), py::arg("components") = 0, py::arg("variance") = 0.0,
       py::arg("whiten") = false, py::arg("source_hash") = "",

@@ -17,6 +17,7 @@
 #include "core/status.h"
 #include "engine/image_listing.h"
 #include "io/object_store.h"
+#include "reduce/pca_model.h"
 
 namespace verger::python {
 
@@ -41,6 +42,10 @@ auto NoGil(F&& f) {
 }
 
 py::object ToPy(const nlohmann::json& j);
+
+// What a PCA fit reports to Python: n_samples, dim, components and the
+// explained variance ratio in total ("explained").
+py::dict FitSummaryToPy(const PcaModel& model);
 nlohmann::json FromPy(py::handle o);
 
 // A typed record (engine/job_records.h) from the dict Python holds: a
