@@ -15,8 +15,9 @@ int ExitCodeFor(const Status& status) {
     case StatusCode::kPermissionDenied:
     case StatusCode::kUnsupported:
       return 2;
-    // kCorrupt (a weights file, marker, manifest or statistics file that is
-    // not what it claims) is a failed job, 1: the command was right, a file is damaged.
+    // kCorrupt (a marker, manifest or statistics file of the job that is not
+    // what it claims) is a failed job, 1. A damaged weights file reaches here
+    // as kInvalidArgument (engine/model_loader.cc): configuration, 2.
 
     case StatusCode::kCancelled: return 130;  // as a shell reports SIGINT
     default:

@@ -31,7 +31,13 @@ Result<LoadedModel> LoadModel(const ModelChoice& choice) {
   }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   m.threads = choice.threads > 0 ? choice.threads : cores;
-  VERGER_ASSIGN_OR_RETURN(m.backend, CreateBackend(m.spec, BackendOptions{m.threads}));
+  auto backend = CreateBackend(m.spec, BackendOptions{m.threads});
+  // A damaged weights file is the user's configuration (exit 2, issue 15);
+  // Corrupt (exit 1) is kept for damaged job state: markers, manifests, statistics.
+  if (!backend.ok() && backend.status().code() == StatusCode::kCorrupt)
+    return Status::InvalidArgument(backend.status().message());
+  if (!backend.ok()) return backend.status();
+  m.backend = std::move(backend).value();
   if (m.spec.backend != requested) {
     m.backend->set_choice(std::string(Name(m.spec.backend)) + ", because only LibTorch reads these weights (the spec says " +
                           std::string(Name(requested)) + ")");
