@@ -39,6 +39,22 @@ std::vector<std::string> LinkerSearchPath() {
   return dirs;
 }
 
+// The first absolute folder of LinkerSearchPath() holding `file`, as an
+// absolute path; else `file` itself, for the dynamic linker to search. The
+// search is done here because a sanitizer runtime intercepts dlopen: the
+// linker then searches the RUNPATH of the runtime library, not ours, and
+// misses the plugins beside the build. Relative entries (an empty RUNPATH
+// element means the working directory) are never searched here.
+std::string FindOnSearchPath(const std::string& file) {
+  std::error_code ec;
+  for (const auto& dir : LinkerSearchPath()) {
+    if (dir.empty() || dir[0] != '/') continue;
+    const std::filesystem::path candidate = std::filesystem::path(dir) / file;
+    if (std::filesystem::is_regular_file(candidate, ec)) return candidate.string();
+  }
+  return file;
+}
+
 Result<Factory> LoadFactory(const std::string& name) {
   static std::mutex mu;
   static std::map<std::string, Factory> loaded;
@@ -48,7 +64,7 @@ Result<Factory> LoadFactory(const std::string& name) {
   const std::string file = PluginFile(name);
   const char* dir = std::getenv("VERGER_PLUGIN_DIR");
   const bool explicit_dir = dir != nullptr && *dir != '\0';
-  const std::string target = explicit_dir ? std::string(dir) + "/" + file : file;
+  const std::string target = explicit_dir ? std::string(dir) + "/" + file : FindOnSearchPath(file);
   void* handle = dlopen(target.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) {
     const char* error = dlerror();
