@@ -291,14 +291,18 @@ class Translator {
     }
     return q;
   }
-  // Integer levels of `acc` (a fresh tensor) scaled by `multiplier` (a float or a tensor):
-  // clamp(round(acc * multiplier), qmin - zp, qmax - zp). In place, so that freezing cannot fold the
-  // multiplier into a convolution's weights (which would round the products and move values across
-  // rounding boundaries).
+  // Integer levels of `acc` (a fresh tensor) scaled by `multiplier` (a float32 tensor parameter of one
+  // value or one per channel, dim 1): clamp(round(acc * multiplier), qmin - zp, qmax - zp), ties to even.
+  // One pass, in place (torch_requantize_ops.cc): freezing cannot fold the multiplier into a
+  // convolution's weights (which would round the products and move values across rounding boundaries).
   std::string Requantize(const std::string& acc, const std::string& multiplier, const QuantParams& q) const {
-    return acc + ".mul_(" + multiplier + ").round_().clamp_(" + Float(double(q.qmin - q.zero_point)) + ", " +
-           Float(double(q.qmax - q.zero_point)) + ")";
+    return "verger.requantize_(" + acc + ", " + multiplier + ", " + LevelBounds(q) + ")";
   }
+  static std::string LevelBounds(const QuantParams& q) {
+    return Float(double(q.qmin - q.zero_point)) + ", " + Float(double(q.qmax - q.zero_point));
+  }
+  // A one-value multiplier parameter.
+  std::string ScalarMultiplier(float m) { return NewParam(FloatTensor({1}, {m})); }
   // Integer levels (q - zero_point) of a quantized constant, per-tensor or along `axis`.
   Result<OnnxTensor> Levels(const OnnxNode& n, const OnnxTensor& q, const OnnxTensor* zp, int64_t axis) const {
     OnnxTensor ones = FloatTensor(zp ? zp->dims : Ints{}, std::vector<float>(zp ? zp->numel() : 1, 1.f));
@@ -463,7 +467,7 @@ class Translator {
   std::string Multipliers(const OnnxNode& n, double in_scale, const OnnxTensor& w_scale, double out_scale, size_t rank,
                           size_t axis) {
     std::vector<double> ws = w_scale.AsDoubles();
-    if (ws.size() == 1) return Float(RequantMultiplier(in_scale, ws[0], out_scale));
+    if (ws.size() == 1) return ScalarMultiplier(RequantMultiplier(in_scale, ws[0], out_scale));
     std::vector<float> m;
     for (double w : ws) m.push_back(RequantMultiplier(in_scale, w, out_scale));
     Ints dims(rank, 1);
@@ -517,7 +521,7 @@ class Translator {
                                             const std::string& multiplier, const QuantParams& q) {
     const int64_t pad_l = AttrInts(n, "pads", Ints(4, 0))[1], stride = AttrInts(n, "strides", Ints(2, 1))[1];
     const std::string start = std::to_string(pad_l > 0 ? 1 : 0);
-    const std::string p = Emit(acc + ".mul_(" + multiplier + ")");
+    const std::string p = Emit(acc);
     const std::string w_in = Emit(x + ".size(3)"), w_out = Emit(p + ".size(3)");
     const std::string w1 = Emit("min(" + w_out + ", (" + w_in + " - 2 + " + std::to_string(pad_l) + ") // " +
                                 std::to_string(stride) + ")");
@@ -525,11 +529,8 @@ class Translator {
     const std::string lo = Emit("(0 if " + w_in + " < 18 else (" + start + " if " + w1 + " >= " + start + " + 32 else " +
                                 w_out + "))");
     const std::string hi = Emit("(" + w_out + " if " + w_in + " < 18 else " + w1 + ")");
-    const std::string col = Emit("torch.arange(" + w_out + ", device=" + p + ".device)");
-    const std::string away = Emit("torch.logical_and(torch.eq(torch.sub(" + p + ", torch.floor(" + p + ")), 0.5), " +
-                                  "torch.logical_or(torch.lt(" + col + ", " + lo + "), torch.ge(" + col + ", " + hi + ")))");
-    return "torch.where(" + away + ", torch.add(" + p + ", torch.sign(" + p + "), alpha=0.5), torch.round(" + p +
-           ")).clamp_(" + Float(double(q.qmin - q.zero_point)) + ", " + Float(double(q.qmax - q.zero_point)) + ")";
+    return "verger.requantize_dw_(" + p + ", " + multiplier + ", " + LevelBounds(q) + ", " + lo + ", " + hi +
+           ")";
   }
 
   // A 2-D constant transposed (for linear weights).
@@ -611,7 +612,7 @@ class Translator {
     // B_scale / C_scale first rounds a few halfway sums the other way).
     const float inverse = 1.0f / static_cast<float>(q.scale);
     BindTensor(n, Requantize("(" + a + " * " + Float(static_cast<float>(a_scale)) + " + " + b + " * " +
-                                 Float(static_cast<float>(b_scale)) + ")", Float(inverse), q), q);
+                                 Float(static_cast<float>(b_scale)) + ")", ScalarMultiplier(inverse), q), q);
     return Status::OK();
   }
 
@@ -664,7 +665,8 @@ class Translator {
       VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 3, 4));
       VERGER_ASSIGN_OR_RETURN(double x_scale, Scale(n, 1));
       VERGER_ASSIGN_OR_RETURN(std::string xl, QuantizedArg(n, 0));
-      BindTensor(n, Requantize("torch.adaptive_avg_pool2d(" + xl + ", [1, 1])", Float(RequantMultiplier(x_scale, 1.0, q.scale)), q), q);
+      BindTensor(n, Requantize("torch.adaptive_avg_pool2d(" + xl + ", [1, 1])",
+                               ScalarMultiplier(RequantMultiplier(x_scale, 1.0, q.scale)), q), q);
     }
     return Status::OK();
   }
@@ -1010,7 +1012,7 @@ class Translator {
   Status QuantizeLinear(const OnnxNode& n) {
     VERGER_ASSIGN_OR_RETURN(std::string x, TensorArg(n, 0));
     VERGER_ASSIGN_OR_RETURN(QuantParams q, Quant(n, 1, 2));
-    BindTensor(n, Requantize("torch.div(" + x + ", " + Float(q.scale) + ")", "1.0", q), q);
+    BindTensor(n, Requantize("torch.div(" + x + ", " + Float(q.scale) + ")", ScalarMultiplier(1.0f), q), q);
     return Status::OK();
   }
 

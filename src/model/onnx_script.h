@@ -19,7 +19,7 @@
 namespace verger {
 
 // Bumped whenever the generated code changes: part of the conversion cache key.
-inline constexpr int kOnnxImporterVersion = 7;
+inline constexpr int kOnnxImporterVersion = 8;
 
 struct OnnxScriptOptions {
   std::string input_name;     // graph input fed with the N x C x H x W batch

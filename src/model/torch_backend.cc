@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "model/torch_convert.h"
+#include "model/torch_requantize_ops.h"
 
 namespace verger {
 namespace {
@@ -34,6 +35,17 @@ bool HasQuantizedOps(const torch::jit::Block* block) {
       return true;
     for (const torch::jit::Block* inner : node->blocks())
       if (HasQuantizedOps(inner)) return true;
+  }
+  return false;
+}
+
+// True if the graph calls verger's own operators (torch_requantize_ops.cc):
+// an int8 ONNX graph imported as exact integer levels.
+bool HasVergerOps(const torch::jit::Block* block) {
+  for (const torch::jit::Node* node : block->nodes()) {
+    if (std::string(node->kind().toQualString()).rfind("verger::", 0) == 0) return true;
+    for (const torch::jit::Block* inner : node->blocks())
+      if (HasVergerOps(inner)) return true;
   }
   return false;
 }
@@ -75,6 +87,7 @@ class TorchBackend final : public InferenceBackend {
     bool quantized = false;
     Status loaded = Catching("model " + spec_.name + ": LibTorch cannot load " + path_, [&] {
       c10::InferenceMode no_autograd;
+      RegisterRequantizeOps();  // an imported int8 graph calls them
       torch::jit::Module m = torch::jit::load(path_, device_);
       m.eval();
       if (bf16) m.to(torch::kBFloat16);
@@ -85,7 +98,11 @@ class TorchBackend final : public InferenceBackend {
       // bf16 convolutions already go to oneDNN without it.
       m = torch::jit::freeze(m);
       quantized = HasQuantizedOps(m.get_method("forward").graph()->block());
-      if (optimized() && !quantized) m = torch::jit::optimize_for_inference(m);
+      // optimize_for_inference converts to and from oneDNN's layout around
+      // every operator it does not know, as verger's requantization: slower
+      // (measured 2x on the int8 MobileNetV2) than ATen's channels-last path.
+      levels_ = HasVergerOps(m.get_method("forward").graph()->block());
+      if (optimized() && !quantized && !levels_) m = torch::jit::optimize_for_inference(m);
       module_ = std::move(m);
     });
     VERGER_RETURN_IF_ERROR(loaded);
@@ -123,7 +140,8 @@ class TorchBackend final : public InferenceBackend {
 
   std::string description() const override {
     return "libtorch " TORCH_VERSION " (" + std::string(Name(spec_.device)) + ", " + std::to_string(threads_) +
-           " threads, " + std::string(Name(spec_.precision)) + ", frozen" + (optimized() ? " + optimize_for_inference" : "") + ")";
+           " threads, " + std::string(Name(spec_.precision)) + ", frozen" +
+           (levels_ ? ", int8 levels channels-last" : optimized() ? " + optimize_for_inference" : "") + ")";
   }
 
   // Dummy forward at batch 1: the output must pool to feature_dim values.
@@ -153,9 +171,16 @@ class TorchBackend final : public InferenceBackend {
                                       torch::kFloat);
       if (!device_.is_cpu()) x = x.to(device_);
       if (spec_.precision == Precision::kBf16) x = x.to(torch::kBFloat16);
+      // An int8 graph's activations stay channels-last from here on: ATen's
+      // oneDNN convolutions take them without a reorder per call, and
+      // requantization walks each pixel's channels in memory order.
+      if (levels_) x = x.contiguous(at::MemoryFormat::ChannelsLast);
       torch::jit::IValue out_value = module_.forward({x});
       at::Tensor out = out_value.isTuple() ? out_value.toTuple()->elements()[0].toTensor() : out_value.toTensor();
       raw_shape_ = ShapeString(out);
+      // Pooled in NCHW order, as every other graph: a mean over a
+      // channels-last map sums in another order (1-ulp differences).
+      if (levels_) out = out.contiguous();
       if (spec_.pooling != Pooling::kNone && out.dim() > 2) {
         std::vector<int64_t> spatial;
         for (int64_t d = 2; d < out.dim(); ++d) spatial.push_back(d);
@@ -173,6 +198,7 @@ class TorchBackend final : public InferenceBackend {
   int threads_;
   torch::Device device_;
   torch::jit::Module module_;
+  bool levels_ = false;  // an imported int8 graph (HasVergerOps): not optimize_for_inference'd
   std::string raw_shape_;
 };
 

@@ -1,8 +1,11 @@
 #include "model/torch_onnx_import.h"
 
+#include <torch/csrc/jit/frontend/resolver.h>
 #include <torch/script.h>
 
 #include <cstring>
+
+#include "model/torch_requantize_ops.h"
 
 namespace verger {
 namespace {
@@ -15,6 +18,16 @@ at::Tensor ToTensor(const OnnxTensor& t) {
   return out;
 }
 
+// Resolves `verger.NAME(...)` in the generated source to the operators of
+// torch_requantize_ops.cc (`torch.X` stays aten::X).
+struct VergerOpsResolver : torch::jit::NativeResolver {
+  std::shared_ptr<torch::jit::SugaredValue> resolveValue(const std::string& name, torch::jit::GraphFunction& f,
+                                                         const torch::jit::SourceRange& loc) override {
+    if (name == "verger") return std::make_shared<torch::jit::BuiltinModule>("verger");
+    return NativeResolver::resolveValue(name, f, loc);
+  }
+};
+
 }  // namespace
 
 Status ImportOnnxToTorchScript(const std::string& onnx_path, const OnnxScriptOptions& options,
@@ -23,10 +36,11 @@ Status ImportOnnxToTorchScript(const std::string& onnx_path, const OnnxScriptOpt
   if (!graph.ok()) return graph.status().WithContext(options.who);
   VERGER_ASSIGN_OR_RETURN(TorchScriptGraph script, OnnxToTorchScript(*graph, options));
   try {
+    RegisterRequantizeOps();
     torch::jit::Module m("__torch__.verger.OnnxGraph");
     m.register_attribute("training", c10::BoolType::get(), false);  // eval()/freeze() read it
     for (const OnnxTensor& p : script.params) m.register_buffer(p.name, ToTensor(p));
-    m.define(script.source);
+    m.define(script.source, std::make_shared<VergerOpsResolver>());
     m.save(out_path);
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
