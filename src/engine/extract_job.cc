@@ -126,29 +126,31 @@ FeaturesManifestInfo ManifestInfoFor(const Extractor& e) {
   return info;
 }
 
-ExtractorConfig ExtractorConfigFrom(const ExtractOptions& o) {
-  ExtractorConfig c;
-  c.model = o.model;
-  c.weights = o.weights;
-  c.backend = o.backend;
-  c.device = o.device;
-  c.precision = o.precision;
-  c.batch = o.batch;
-  c.threads = o.threads;
-  c.io_concurrency = o.io_concurrency;
-  c.formats = o.formats;
-  c.max_pixels = o.max_pixels;
-  c.max_file_bytes = o.max_file_bytes;
-  c.write_pca_stats = o.write_pca_stats;
-  return c;
-}
-
 namespace {
 
 Status CheckListingOptions(const ExtractOptions& o) {
   if (o.limit < 0) return Status::InvalidArgument("--limit must be >= 0 (0 = no limit)");
   if (o.sample < 0) return Status::InvalidArgument("--sample must be >= 0 (0 = every image)");
   return Status::OK();
+}
+
+}  // namespace
+
+namespace {
+
+// Whether the input holds at least one image; lists only up to the first.
+Result<bool> HasAnyImage(const ObjectStore& input) {
+  bool found = false;
+  std::vector<ListingProblem> ignored;
+  Status s = ListImagesEach(
+      input, /*limit=*/0,
+      [&](ImageItem&&) {
+        found = true;
+        return Status::Cancelled("an image found");  // stops the listing
+      },
+      &ignored);
+  if (!found) VERGER_RETURN_IF_ERROR(s);
+  return found;
 }
 
 }  // namespace
@@ -192,7 +194,7 @@ Result<std::unique_ptr<ExtractJob>> ExtractJob::Create(const ExtractOptions& o) 
   job->t0_ = std::chrono::steady_clock::now();
   job->o_ = o;
   VERGER_RETURN_IF_ERROR(CheckExtractOptions(o));
-  VERGER_ASSIGN_OR_RETURN(job->extractor_, Extractor::Create(ExtractorConfigFrom(o)));
+  VERGER_ASSIGN_OR_RETURN(job->extractor_, Extractor::Create(o));
   VERGER_ASSIGN_OR_RETURN(job->input_, OpenObjectStore(o.input, o.store));
   return job;
 }
@@ -317,28 +319,51 @@ Result<ExtractSummary> ExtractJob::Run() {
   // --sample draws from every key (stratified by label), so then the list is
   // held whole (ListJobImages) and partitions are cut from it.
   std::optional<ImageListing> sampled;
-  if (o.sample > 0) {
-    VERGER_ASSIGN_OR_RETURN(sampled, ListJobImages(input, o));
-    expected = static_cast<int64_t>(sampled->images.size());
-  } else {
-    // Otherwise the image list is never held whole (memory stays flat at
-    // millions of images): a first pass counts it for progress and so that
-    // an input without images is refused before the output is touched; the
-    // second streams it in key order and partitions are cut and processed
-    // as it goes.
+  // Otherwise the image list is never held whole (memory stays flat at
+  // millions of images): it is streamed in key order and partitions are cut
+  // and processed as it goes. A first pass counts it for progress, except on
+  // --resume, where the earlier run's markers give the count (a re-run of an
+  // unchanged collection would otherwise spend half its time listing twice);
+  // either way an input without images is refused before the output is
+  // touched.
+  const auto count_images = [&]() -> Status {
+    expected = 0;
     std::vector<ListingProblem> ignored;
-    VERGER_RETURN_IF_ERROR(ListImagesEach(
+    return ListImagesEach(
         input, o.limit,
         [&](ImageItem&&) {
           ++expected;
           return Status::OK();
         },
-        &ignored));
+        &ignored);
+  };
+  if (o.sample > 0) {
+    VERGER_ASSIGN_OR_RETURN(sampled, ListJobImages(input, o));
+    expected = static_cast<int64_t>(sampled->images.size());
+  } else if (o.resume) {
+    VERGER_ASSIGN_OR_RETURN(const bool any, HasAnyImage(input));
+    if (!any) return NoImagesFound(input);
+  } else {
+    VERGER_RETURN_IF_ERROR(count_images());
     if (expected == 0) return NoImagesFound(input);
   }
-  const int64_t planned_partitions = (expected + o.partition_size - 1) / o.partition_size;
   double list_s = SecondsSince(list_started);  // the listing stage, completed below
   VERGER_RETURN_IF_ERROR(OpenOutput());
+  if (o.resume && !sampled) {
+    const auto count_started = std::chrono::steady_clock::now();
+    const bool recorded = !boundaries_.empty() && std::all_of(boundaries_.begin(), boundaries_.end(),
+                                                               [](const PartitionBoundary& b) { return b.images >= 0; });
+    if (recorded) {
+      expected = 0;
+      for (const auto& b : boundaries_) expected += b.images;
+      if (o.limit > 0) expected = std::min(expected, o.limit);
+    } else {
+      VERGER_RETURN_IF_ERROR(count_images());  // nothing (usable) to resume from
+    }
+    list_s += SecondsSince(count_started);
+  }
+  const int64_t planned_partitions = std::max<int64_t>((expected + o.partition_size - 1) / o.partition_size,
+                                                       static_cast<int64_t>(boundaries_.size()));
 
   std::unique_ptr<RowReuse> reuse;
   bool reuse_loaded = false;
@@ -393,6 +418,7 @@ Result<ExtractSummary> ExtractJob::Run() {
   // A partition is processed once the next key starts another (or the listing ends).
   auto add_image = [&](ImageItem&& item) -> Status {
     ++summary_.listed;
+    if (summary_.listed > progress.total()) progress.SetTotal(summary_.listed);  // more than the markers recorded
     const int64_t index = cutter.index();
     if (cutter.Add(item.key) && !items.empty()) VERGER_RETURN_IF_ERROR(process(index));
     items.push_back(std::move(item));

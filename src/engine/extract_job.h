@@ -21,17 +21,13 @@
 
 namespace verger {
 
-struct ExtractOptions {
+// A job's options: what makes its Extractor (model, backend, batch, threads,
+// formats, input guards: ExtractorConfig, declared once there) and what the
+// job itself does with the stores.
+struct ExtractOptions : ExtractorConfig {
   std::string input;                      // local folder or s3://bucket/prefix
   std::string output;                     // local folder or s3://bucket/prefix
-  std::string model = "mobilenetv2";      // built-in name or spec file
-  std::string weights;                    // replaces the spec's weights file
-  std::string backend, device, precision; // non-empty: replace the spec's (see ExtractorConfig)
-  int batch = 0;                          // 0 = the backend's default (InferenceBackend::default_batch)
-  int threads = 0;                        // 0 = all cores
-  int io_concurrency = 0;                 // 0 = a default fitting the store
   int64_t partition_size = 1000;
-  std::vector<std::string> formats = {"parquet"};
   int64_t limit = 0;                      // 0 = all images; else the first N keys in order
   int64_t sample = 0;                     // 0 = all; else N images stratified by label (SampleByLabel)
   uint64_t seed = 0;                      // of --sample
@@ -39,9 +35,6 @@ struct ExtractOptions {
   bool resume = false;                    // keep complete partitions and unchanged images' rows of an
                                           // earlier run (RowReuse), compute the rest
   int64_t max_errors = -1;                // -1 = unlimited
-  int64_t max_pixels = kDefaultMaxPixels; // decompression-bomb guard
-  int64_t max_file_bytes = kDefaultMaxFileBytes;  // larger inputs are refused unread
-  bool write_pca_stats = false;           // per-partition PCA statistics (for `run`)
   bool defer_manifest = false;            // `run`: features manifest to kRunStateKey, not manifest.json
   StoreOptions store;
   Progress::Options progress;
@@ -73,8 +66,6 @@ struct ExtractSummary {
   std::string backend, backend_choice;    // what ran (description) and why (InferenceBackend::choice)
   int batch = 0;                          // images per forward pass that ran
 };
-
-ExtractorConfig ExtractorConfigFrom(const ExtractOptions& options);
 
 // What manifest.json says about a features job (shared with cluster mode).
 struct FeaturesManifestInfo {

@@ -296,6 +296,54 @@ TEST_F(ExtractJobTest, ResumeKeepsBoundariesWhenAKeySortsFirst) {
   EXPECT_EQ(manifest["images"]["reused"], 10);
 }
 
+TEST_F(ExtractJobTest, ResumeListsTheInputOnceAndCountsFromTheMarkers) {
+  // Counts the input objects the job lists, with the job alive to ask.
+  auto objects_listed = [&](ExtractOptions o) -> int64_t {
+    const std::string in_uri = Uri("in");
+    FaultyObjectStore* input = nullptr;
+    o.store.wrap = [&](std::unique_ptr<ObjectStore> s) -> std::unique_ptr<ObjectStore> {
+      if (s->uri() != in_uri) return s;
+      auto wrapped = std::make_unique<FaultyObjectStore>(std::move(s));
+      input = wrapped.get();
+      return wrapped;
+    };
+    auto job = ExtractJob::Create(o);
+    EXPECT_TRUE(job.ok()) << job.status().ToString();
+    if (!job.ok()) return -1;
+    auto summary = (*job)->Run();
+    EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+    EXPECT_EQ(summary->listed, 11);
+    return input != nullptr ? input->objects_listed() : -1;
+  };
+  PutImage("Lemon 1/extra.jpg", lemon_[0]);
+  // A fresh run counts the images (progress total), then streams them.
+  EXPECT_EQ(objects_listed(Options()), 2 * 11);
+  // --resume takes the count from the markers: one image to see that the
+  // input is not empty, then the streamed pass.
+  ExtractOptions resume = Options();
+  resume.resume = true;
+  EXPECT_EQ(objects_listed(resume), 1 + 11);
+  // A new image past the markers' count is still found and computed.
+  PutImage("Lemon 1/zz-new.jpg", kiwi_[1]);
+  auto grown = Resume();
+  ASSERT_TRUE(grown.ok()) << grown.status().ToString();
+  EXPECT_EQ(grown->listed, 12);
+  EXPECT_EQ(grown->images_computed, 1);
+  EXPECT_EQ(Tables(), FreshTables());
+}
+
+TEST_F(ExtractJobTest, ResumeOfAnEmptiedInputIsRefusedBeforeTheOutputIsTouched) {
+  ASSERT_TRUE(Extract(Options()).ok());
+  for (const std::string key : {"Banana 1/0.jpg", "Banana 1/1.jpg", "Banana 1/2.jpg", "Kiwi 1/0.jpg", "Kiwi 1/1.jpg",
+                                "Kiwi 1/2.jpg", "Kiwi 1/3.jpg", "Lemon 1/0.jpg", "Lemon 1/1.jpg", "Lemon 1/2.jpg"})
+    ASSERT_TRUE(input_->Delete(key).ok()) << key;
+  auto resumed = Resume();
+  ASSERT_FALSE(resumed.ok());
+  EXPECT_EQ(resumed.status().code(), StatusCode::kInvalidArgument) << resumed.status().ToString();
+  EXPECT_NE(resumed.status().message().find("no .jpg"), std::string::npos) << resumed.status().ToString();
+  EXPECT_TRUE(Has(kManifestKey)) << "the earlier output is left as it was";
+}
+
 TEST_F(ExtractJobTest, ResumeRecomputesEverythingForAnotherModel) {
   ASSERT_TRUE(Extract(Options()).ok());
   WriteSpec("weights v2");  // another model hash

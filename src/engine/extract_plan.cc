@@ -12,7 +12,7 @@ namespace verger {
 Result<ExtractPlan> PlanExtract(const ExtractOptions& o) {
   if (o.partition_size < 1) return Status::InvalidArgument("--partition-size must be at least 1");
   if (o.resume && o.overwrite) return Status::InvalidArgument("give --resume or --overwrite, not both");
-  VERGER_ASSIGN_OR_RETURN(auto extractor, Extractor::Create(ExtractorConfigFrom(o)));
+  VERGER_ASSIGN_OR_RETURN(auto extractor, Extractor::Create(o));
   VERGER_ASSIGN_OR_RETURN(auto input, OpenObjectStore(o.input, o.store));
   VERGER_ASSIGN_OR_RETURN(ImageListing listing, ListJobImages(*input, o));
 

@@ -40,9 +40,9 @@ struct ExtractorConfig {
   int threads = 0;                    // 0 = all cores
   int io_concurrency = 0;             // 0 = the input store's preferred_io_concurrency()
   std::vector<std::string> formats = {"parquet"};
-  int64_t max_pixels = kDefaultMaxPixels;
-  int64_t max_file_bytes = kDefaultMaxFileBytes;
-  bool write_pca_stats = false;
+  int64_t max_pixels = kDefaultMaxPixels;         // decompression-bomb guard
+  int64_t max_file_bytes = kDefaultMaxFileBytes;  // larger inputs are refused unread
+  bool write_pca_stats = false;                   // per-partition PCA statistics (for `run`)
 };
 
 class RowReuse;  // engine/row_reuse.h

@@ -133,7 +133,10 @@ Result<std::vector<PartitionBoundary>> ReadPartitionBoundaries(const ObjectStore
       continue;
     // The file must be the marker of the index it records.
     if (o.key != PartitionMarkerKey(index->get<int64_t>())) continue;
-    boundaries.push_back({index->get<int64_t>(), first->get<std::string>(), last->get<std::string>()});
+    auto images = m.find("images");
+    const int64_t count = images != m.end() && images->is_number_integer() ? images->get<int64_t>() : -1;
+    boundaries.push_back({index->get<int64_t>(), first->get<std::string>(), last->get<std::string>(),
+                          count >= 0 ? count : -1});
   }
   return boundaries;
 }

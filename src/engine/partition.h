@@ -26,6 +26,7 @@ std::vector<PartitionRange> PlanPartitions(int64_t image_count, int64_t partitio
 struct PartitionBoundary {
   int64_t index = 0;
   std::string first_key, last_key;
+  int64_t images = -1;  // images the marker records (-1: not recorded)
 };
 
 // Cuts the sorted image list into partitions as its keys stream in: one rule
@@ -77,7 +78,8 @@ class PartitionCutter {
 
 // The boundaries recorded by the partition markers (_partitions/*.json) in
 // `out`; markers that cannot be read or lack index/first_key/last_key are
-// skipped (their images are cut afresh). Only those fields are parsed.
+// skipped (their images are cut afresh). Only those fields and `images` are
+// parsed.
 Result<std::vector<PartitionBoundary>> ReadPartitionBoundaries(const ObjectStore& out);
 
 // The whole list's plan under PartitionCutter's rule; `key(i)` is the i-th

@@ -45,6 +45,10 @@ class Progress {
   Progress(std::string what, int64_t total, Options options = {});
   // Called from one thread as work completes.
   void Advance(int64_t ok, int64_t failed);
+  // Replaces an estimated total (a --resume run counts from the earlier
+  // run's markers, then finds more images as it lists).
+  void SetTotal(int64_t total) { total_ = total; }
+  int64_t total() const { return total_; }
   // Clears the bar; the caller prints its own summary.
   void Finish();
   double elapsed_s() const;

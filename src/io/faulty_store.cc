@@ -45,6 +45,8 @@ int64_t FaultyObjectStore::injected() const {
   return injected_;
 }
 
+int64_t FaultyObjectStore::objects_listed() const { return objects_listed_.load(); }
+
 int64_t FaultyObjectStore::seen(unsigned ops) const {
   std::lock_guard lock(mu_);
   int64_t n = 0;
@@ -70,13 +72,21 @@ Status FaultyObjectStore::Check(StoreOp op, std::string_view key) const {
 
 Result<Listing> FaultyObjectStore::List(std::string_view prefix, bool (*accept)(std::string_view key)) const {
   VERGER_RETURN_IF_ERROR(Check(kStoreList, prefix));
-  return base_->List(prefix, accept);
+  auto listing = base_->List(prefix, accept);
+  if (listing.ok()) objects_listed_ += static_cast<int64_t>(listing->objects.size());
+  return listing;
 }
 
 Status FaultyObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::string_view key),
                                    const ObjectVisitor& visit, std::vector<ListingProblem>* problems) const {
   VERGER_RETURN_IF_ERROR(Check(kStoreList, prefix));
-  return base_->ListEach(prefix, accept, visit, problems);
+  return base_->ListEach(
+      prefix, accept,
+      [&](ObjectInfo&& object) {
+        ++objects_listed_;
+        return visit(std::move(object));
+      },
+      problems);
 }
 
 Result<std::vector<uint8_t>> FaultyObjectStore::Read(std::string_view key) const {

@@ -9,6 +9,7 @@
 // outside the lock.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -51,6 +52,7 @@ class FaultyObjectStore final : public ObjectStore {
   void Clear();                      // no more faults; counters stay
   int64_t injected() const;          // operations failed by a fault so far
   int64_t seen(unsigned ops) const;  // operations of kinds `ops` so far, failed or not
+  int64_t objects_listed() const;    // objects List and ListEach handed over so far
   ObjectStore& base() { return *base_; }
 
   std::string uri() const override { return base_->uri(); }
@@ -80,6 +82,7 @@ class FaultyObjectStore final : public ObjectStore {
   mutable std::vector<Armed> faults_;
   mutable int64_t injected_ = 0;
   mutable int64_t seen_[5] = {};  // by StoreOp bit
+  mutable std::atomic<int64_t> objects_listed_{0};
 };
 
 }  // namespace verger

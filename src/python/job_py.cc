@@ -104,7 +104,7 @@ class Worker {
   explicit Worker(const py::dict& options) {
     const JobSpec spec = SpecFromPy(options);
     const ExtractOptions& o = spec.extract;
-    extractor_ = Unwrap(NoGil([&] { return Extractor::Create(ExtractorConfigFrom(o)); }));
+    extractor_ = Unwrap(NoGil([&] { return Extractor::Create(o); }));
     input_ = Unwrap(NoGil([&] { return OpenObjectStore(o.input, o.store); }));
     output_ = Unwrap(NoGil([&] { return OpenObjectStore(o.output, o.store); }));
   }
