@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scale_data  # noqa: E402
-from scale import built, cpu_description  # noqa: E402
+from scale import built, cpu_description, emit_report  # noqa: E402
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PY = "/usr/bin/python3"
@@ -161,10 +161,7 @@ def main():
         text += (f"| Dask, {w} worker(s) x 1 thread | {med(w, 'wall_s'):.1f} | {n / med(w, 'wall_s'):,.0f} | "
                  f"{runs[w][0]['tasks']:,} | {med(w, 'busy_s'):.1f} | {med(w, 'overhead_per_task_ms'):.1f} |\n")
     text += f"\nScaling 1 -> 2 workers: {med(1, 'wall_s') / med(2, 'wall_s'):.2f}x.\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+    emit_report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "s3"))
 import scale_data  # noqa: E402
-from scale import built, cpu_description, summary_counts  # noqa: E402
+from scale import built, cpu_description, emit_report, summary_counts  # noqa: E402
 from rgw import Gateway  # noqa: E402
 
 SRC = os.path.dirname(HERE)
@@ -113,10 +113,7 @@ def main():
             f"| extract from local disk | {local:.1f} | {args.images / local:,.0f} images/s |\n"
             f"| extract from S3 | {s3:.1f} | {args.images / s3:,.0f} images/s |\n\n"
             f"S3 / local: {local / s3:.2f}x.\n")
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+    emit_report(text, args.out)
 
 
 if __name__ == "__main__":

@@ -83,6 +83,14 @@ def cpu_description():
     return {"model": model, "vcpus": os.cpu_count(), "flags": wanted}
 
 
+def emit_report(text, path):
+    """Prints a benchmark's Markdown report, and writes it to `path` when one is given (--out)."""
+    print(text)
+    if path:
+        with open(path, "w") as f:
+            f.write(text)
+
+
 def built(build, name):
     """Path of a binary of the build tree (bin/, or the folder CMake builds it in), or exits."""
     for sub in ("bin", "src/cli", "bench", "src/io"):
@@ -222,10 +230,7 @@ def main():
         text += "\n| images | full run s | peak RSS MiB | RSS / smallest |\n|---|---|---|---|\n"
         for r in results:
             text += f"| {r['n']:,} | {r['full_s']:.1f} | {r['rss_mib']:.0f} | {r['rss_mib'] / results[0]['rss_mib']:.2f} |\n"
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text)
+    emit_report(text, args.out)
     if args.max_rss_ratio is not None:
         worst = max(results, key=lambda r: r["rss_mib"])
         ratio = worst["rss_mib"] / results[0]["rss_mib"]

@@ -447,6 +447,20 @@ Result<PartitionMarker> ReadPartitionMarker(const ObjectStore& store, int64_t in
   return PartitionMarker::FromJson(j, store.Describe(key));
 }
 
+Result<PartitionMarker> ReadPartitionMarkerWithoutInputs(const ObjectStore& store, int64_t index) {
+  const std::string key = PartitionMarkerKey(index);
+  VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(key));
+  // The parser skips the value of the top-level "inputs" instead of building it.
+  json j = json::parse(
+      bytes.begin(), bytes.end(),
+      [](int depth, json::parse_event_t event, json& parsed) {
+        return !(depth == 1 && event == json::parse_event_t::key && parsed == "inputs");
+      },
+      /*allow_exceptions=*/false);
+  if (j.is_discarded()) return Status::Corrupt(store.Describe(key) + ": not valid JSON");
+  return PartitionMarker::FromJson(j, store.Describe(key));
+}
+
 Status WritePartitionMarker(ObjectStore& store, const PartitionMarker& marker) {
   return WriteJson(store, PartitionMarkerKey(marker.index), marker.ToJson());
 }

@@ -1,5 +1,7 @@
 #include "io/local_store.h"
 
+#include <dirent.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,8 +66,11 @@ Status LocalObjectStore::ListEach(std::string_view prefix, bool (*accept)(std::s
 // Depth first, one folder's entries in memory at a time. Entries are visited
 // in the order of their name with '/' appended to folders, which is exactly
 // bytewise order of the full keys ("a.jpg" < "a/x.jpg" as '.' < '/').
-// Keys are built from the folder's key and the entry name (no path arithmetic), and each entry is
-// stat'ed once: listing a million files is dominated by those system calls.
+// Keys are built from the folder's key and the entry name (no path
+// arithmetic). Listing a million files is dominated by system calls, so each
+// entry costs at most one, relative to the open folder (fstatat: no walk of
+// the full path), and none when readdir's type says it is a folder or a file
+// the caller does not accept.
 Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& dir_key, const std::string& pfx,
                                     bool (*accept)(std::string_view), const ObjectVisitor& visit,
                                     std::vector<ListingProblem>* problems, bool top) const {
@@ -76,47 +81,59 @@ Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& dir_
     ObjectInfo object;
   };
   std::vector<Entry> entries;
-  std::error_code ec;
-  fs::directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec);
-  if (ec) {
-    if (top) return Status::IOError(dir.string() + ": cannot list: " + ec.message());
-    problems->push_back({RelativeKey(root_, dir), "cannot list: " + ec.message()});
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    const int err = errno;
+    if (err == EACCES) return Status::OK();  // as a walk that skips what it may not read
+    if (top) return Status::IOError(dir.string() + ": cannot list: " + ErrnoMessage(err));
+    problems->push_back({RelativeKey(root_, dir), "cannot list: " + ErrnoMessage(err)});
     return Status::OK();
   }
-  for (; it != fs::directory_iterator(); it.increment(ec)) {
-    if (ec) {
+  const int dfd = ::dirfd(d);
+  while (true) {
+    errno = 0;
+    const dirent* de = ::readdir(d);
+    if (de == nullptr) {
       // A folder that vanished or failed mid-read: note it and keep what was read.
-      problems->push_back({RelativeKey(root_, dir), "cannot list: " + ec.message()});
+      if (errno != 0) problems->push_back({RelativeKey(root_, dir), "cannot list: " + ErrnoMessage(errno)});
       break;
     }
-    const fs::path& p = it->path();
-    std::string name = p.filename().string();
-    if (!name.empty() && name[0] == '.') continue;  // hidden files and our own temporaries
+    const char* raw = de->d_name;
+    if (raw[0] == '.') continue;  // hidden files, our own temporaries, "." and ".."
+    std::string name(raw);
     std::string key = dir_key.empty() ? name : dir_key + '/' + name;
     if (!pfx.empty() && key.compare(0, pfx.size(), pfx) != 0) continue;
+    const unsigned char type = de->d_type;
+    if (type == DT_REG && accept != nullptr && !accept(key)) continue;  // not wanted: not even stat'ed
     struct stat st {};
-    if (::stat(p.c_str(), &st) != 0) {  // follows symlinks, as the walk does
+    if (type == DT_DIR) {
+      st.st_mode = S_IFDIR;
+    } else if (::fstatat(dfd, raw, &st, 0) != 0) {  // follows symlinks, as the walk does
       const int err = errno;
       if (accept == nullptr || accept(key)) problems->push_back({key, "cannot stat: " + ErrnoMessage(err)});
       continue;
     }
-    std::error_code sec;
     if (S_ISDIR(st.st_mode)) {
+      const fs::path p = dir / name;
       // A folder whose name looks like an object we want is reported, and
       // still walked (it may hold images).
       if (accept != nullptr && accept(key)) problems->push_back({key, "is a directory, not a file"});
-      if (::access(p.c_str(), R_OK | X_OK) != 0) {
+      if (::faccessat(dfd, raw, R_OK | X_OK, 0) != 0) {
         problems->push_back({key, "cannot list directory: " + ErrnoMessage(errno)});
         continue;
       }
       // A symlink pointing at one of its own ancestors would recurse forever.
-      if (it->is_symlink(sec)) {
-        fs::path target = fs::canonical(p, sec);
-        fs::path parent = fs::canonical(p.parent_path(), sec);
-        if (!sec && std::mismatch(target.begin(), target.end(), parent.begin(), parent.end()).first ==
-                        target.end()) {
-          problems->push_back({key, "symlink loop: points at its own ancestor " + target.string()});
-          continue;
+      if (type != DT_DIR) {
+        struct stat link {};
+        std::error_code sec;
+        if (::fstatat(dfd, raw, &link, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(link.st_mode)) {
+          fs::path target = fs::canonical(p, sec);
+          fs::path parent = fs::canonical(dir, sec);
+          if (!sec && std::mismatch(target.begin(), target.end(), parent.begin(), parent.end()).first ==
+                          target.end()) {
+            problems->push_back({key, "symlink loop: points at its own ancestor " + target.string()});
+            continue;
+          }
         }
       }
       entries.push_back({name + '/', p, std::move(key), {}});
@@ -133,6 +150,7 @@ Status LocalObjectStore::WalkSorted(const fs::path& dir, const std::string& dir_
     info.mtime_ns = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
     entries.push_back({std::move(name), {}, {}, std::move(info)});
   }
+  ::closedir(d);
   std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) { return a.order < b.order; });
   for (auto& e : entries) {
     if (e.path.empty()) {
