@@ -2,16 +2,19 @@
 """Per-core throughput of cluster mode against the local command, in one command.
 
 Runs the same job twice over the first --limit images of fruits-360-10/Training, alternating, --reps
-times: `verger run` and `verger-dask --local-workers 1` (a LocalCluster of one worker process), both
-with --threads 1 on the same model and backend (default: built-in squeezenet on --backend torch). Each
-manifest's timeline records when every partition started and finished; per-core throughput is
-
-    images / sum over partitions of (finished - started)
-
-so both figures count the extract work alone, on one thread, without process or cluster start-up,
-PCA or the client's own work. Their ratio (Dask / local) shows whether the process tuning verger
-applies (malloc settings, OpenMP waiting policy, thread pinning) reaches the workers. Wall-clock
-images/s of each whole command are reported beside it.
+times, on the same model and backend (default: built-in squeezenet on --backend torch), verger
+--threads 1 both times:
+  local  `verger run`; its manifest's timeline records when each partition started and finished;
+  dask   `verger.cluster.run_job` (what `verger-dask --scheduler` runs) on a real `dask scheduler` and one
+         `dask worker --nthreads 1` process started here; Dask's task stream records each extract task.
+Per-core throughput is images / the summed compute time of the partitions (timeline spans, or extract
+task spans) after the first (whose task on a worker also loads the model), so both count the steady
+extract work on one thread, without process or cluster start-up, model loading, PCA or the client's own
+work. Their ratio (Dask / local) shows whether the process tuning verger applies in
+the library (malloc settings, OpenMP waiting policy, the thread count on every calling thread) reaches
+the workers. The workers run as docs/cluster.md recommends, without Dask's statistical profiler
+(DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED=False; `verger-dask --local-workers` does the same).
+Wall-clock images/s of each whole job are reported beside it.
 
 Usage: bench/dask_per_core.py [--build build/release] [--limit 600] [--model squeezenet]
                               [--backend torch] [--partition-size 100] [--reps 3] [--out FILE.md]
@@ -27,21 +30,55 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from dask_scale import Cluster  # noqa: E402
 from scale import built, cpu_description, emit_report  # noqa: E402
 
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PY = "/usr/bin/python3"
 
 
-def extract_seconds(out):
-    """Sum of the partitions' compute spans, from the manifest's timeline."""
+def local_run(verger, args, images, out):
+    """`verger run`: (images, summed partition seconds from the manifest's timeline, wall s, backend)."""
+    t0 = time.monotonic()
+    p = subprocess.run([verger, "run", "--input", images, "--output", out, "--model", args.model, "--backend",
+                        args.backend, "--threads", "1", "--partition-size", str(args.partition_size), "--limit",
+                        str(args.limit), "--format", "parquet", "--components", "4", "--overwrite", "--progress",
+                        "none"], capture_output=True, text=True)
+    wall = time.monotonic() - t0
+    if p.returncode != 0:
+        sys.exit(f"dask_per_core.py: verger run exited {p.returncode}: {p.stderr[-2000:]}")
     with open(os.path.join(out, "manifest.json")) as f:
         m = json.load(f)
-    timeline = m.get("timeline") or m.get("features", {}).get("timeline")
+    timeline = m.get("timeline")
     if not timeline:
         sys.exit(f"dask_per_core.py: {out}/manifest.json has no partition timeline")
-    images = sum(t["images"] for t in timeline)
-    return images, sum(t["finished_at"] - t["started_at"] for t in timeline), m
+    spans = [(t["images"], t["finished_at"] - t["started_at"]) for t in sorted(timeline, key=lambda t: t["started_at"])]
+    return spans, wall, m["backend"]
+
+
+def dask_run(args, images, out, env, logdir):
+    """The cluster job on one single-threaded worker: (images, summed extract task seconds, wall s, backend)."""
+    from distributed import Client, get_task_stream
+    from verger.cluster import JobOptions, run_job
+
+    cluster = Cluster(1, env, logdir)
+    try:
+        with Client(cluster.address, timeout="60s") as client:
+            client.wait_for_workers(1, timeout=120)
+            opts = JobOptions(input=images, output=out, model=args.model, backend=args.backend, threads=1,
+                              partition_size=args.partition_size, limit=args.limit, formats=["parquet"],
+                              components=4, overwrite=True, progress="none")
+            with get_task_stream(client) as ts:
+                t0 = time.monotonic()
+                summary = run_job(client, opts)
+                wall = time.monotonic() - t0
+            spans = sorted((ss["start"], ss["stop"] - ss["start"]) for t in ts.data if "verger-extract" in str(t["key"])
+                           for ss in t["startstops"] if ss["action"] == "compute")
+    finally:
+        cluster.stop()
+    with open(os.path.join(out, "manifest.json")) as f:
+        backend = json.load(f)["backend"]
+    per = summary.ok / max(1, len(spans))  # partitions of --partition-size (the last may be smaller)
+    return [(per, d) for _, d in spans], wall, backend
 
 
 def main():
@@ -58,35 +95,30 @@ def main():
     build = os.path.abspath(args.build)
     verger = built(build, "verger")
     images = os.path.join(args.shared, "datasets", "fruits-360-10", "Training")
-    env = dict(os.environ, PYTHONPATH=os.path.join(build, "python"))
+    sys.path.insert(0, os.path.join(build, "python"))
+    # Workers started as docs/cluster.md recommends: without Dask's statistical profiler.
+    env = dict(os.environ, PYTHONPATH=os.path.join(build, "python"), DASK_DISTRIBUTED__WORKER__PROFILE__ENABLED="False")
     work = tempfile.mkdtemp(prefix="verger_dask_per_core_")
-    common = ["--input", images, "--model", args.model, "--backend", args.backend, "--threads", "1",
-              "--partition-size", str(args.partition_size), "--limit", str(args.limit), "--format", "parquet",
-              "--components", "4", "--overwrite", "--progress", "none"]
-    commands = {
-        "local": lambda out: [verger, "run", "--output", out, *common],
-        "dask": lambda out: [PY, "-m", "verger.dask", "--local-workers", "1", "--output", out, *common],
-    }
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     load_before = os.getloadavg()[0]
-    per_core = {k: [] for k in commands}
-    wall = {k: [] for k in commands}
+    per_core = {"local": [], "dask": []}
+    wall = {"local": [], "dask": []}
     backend = {}
     try:
         for _ in range(args.reps):
-            for name, command in commands.items():
+            for name in ("local", "dask"):
                 out = os.path.join(work, name)
-                t0 = time.monotonic()
-                p = subprocess.run(command(out), env=env, capture_output=True, text=True)
-                elapsed = time.monotonic() - t0
-                if p.returncode != 0:
-                    sys.exit(f"dask_per_core.py: {name} exited {p.returncode}: {p.stderr[-2000:]}")
-                n, seconds, manifest = extract_seconds(out)
+                if name == "local":
+                    spans, elapsed, backend[name] = local_run(verger, args, images, out)
+                else:
+                    spans, elapsed, backend[name] = dask_run(args, images, out, env, work)
+                # The first partition is left out on both sides: on a worker it also loads the model.
+                n = sum(i for i, _ in spans[1:])
+                seconds = sum(d for _, d in spans[1:])
                 per_core[name].append(n / seconds)
-                wall[name].append(n / elapsed)
-                backend[name] = manifest.get("backend") or manifest.get("features", {}).get("backend")
-                print(f"dask_per_core: {name}: {n} images, extract {seconds:.1f} s ({n / seconds:.1f} img/s per "
-                      f"core), whole command {elapsed:.1f} s", file=sys.stderr)
+                wall[name].append(sum(i for i, _ in spans) / elapsed)
+                print(f"dask_per_core: {name}: first partition {spans[0][1]:.1f} s, the other {len(spans) - 1} "
+                      f"{seconds:.1f} s ({n / seconds:.1f} img/s per core), whole job {elapsed:.1f} s", file=sys.stderr)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     cpu = cpu_description()
@@ -95,9 +127,9 @@ def main():
             f"{args.limit} Training images, {args.model} on --backend {args.backend}, --threads 1, partitions of "
             f"{args.partition_size}, load average {load_before:.1f} before, {os.getloadavg()[0]:.1f} after, "
             f"medians of {args.reps}.\n\n"
-            "| command | backend that ran | extract img/s per core | whole command img/s |\n|---|---|---|---|\n")
-    for name in commands:
-        label = "`verger run`" if name == "local" else "`verger-dask --local-workers 1`"
+            "| job | backend that ran | extract img/s per core | whole job img/s |\n|---|---|---|---|\n")
+    for name in ("local", "dask"):
+        label = "`verger run`" if name == "local" else "Dask: scheduler + 1 worker x 1 thread"
         text += (f"| {label} | {backend.get(name)} | {med[name]:.1f} | "
                  f"{statistics.median(wall[name]):.1f} |\n")
     text += f"\nPer-core ratio, Dask / local: **{med['dask'] / med['local']:.2f}x**.\n"

@@ -161,10 +161,21 @@ class TorchBackend final : public InferenceBackend {
  private:
   bool optimized() const { return device_.is_cpu() && spec_.precision == Precision::kFp32; }
 
+  // OpenMP keeps the thread count per thread: one that never called
+  // at::set_num_threads (a Dask task thread, a thread of the caller's own)
+  // would run every parallel region on all cores. Set once per thread.
+  void UseThreadsOnThisThread() const {
+    thread_local int applied = 0;
+    if (applied == threads_) return;
+    at::set_num_threads(threads_);
+    applied = threads_;
+  }
+
   // Runs the module and pools its output into a contiguous float32 CPU
   // batch x values tensor.
   Status Forward(const float* input, int batch, at::Tensor* rows) {
     return Catching("model " + spec_.name + ": LibTorch forward failed at batch " + std::to_string(batch), [&] {
+      UseThreadsOnThisThread();
       c10::InferenceMode no_autograd;
       // The engine's buffer is only read: from_blob wraps it without a copy.
       at::Tensor x = torch::from_blob(const_cast<float*>(input), {batch, 3, spec_.input_height, spec_.input_width},

@@ -114,7 +114,11 @@ def main(argv=None):
             n = a.local_workers or cores
             if o.threads == 0:
                 o.threads = max(1, cores // n)
-            local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+            # Without Dask's statistical profiler: its sampling thread in every worker cost about a fifth
+            # of the extract throughput of a single-threaded worker (bench/dask_per_core.py).
+            import dask
+            with dask.config.set({"distributed.worker.profile.enabled": False}):
+                local = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
             client = Client(local)
         with client:
             workers = len(client.scheduler_info().get("workers", {}))
