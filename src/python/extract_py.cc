@@ -155,7 +155,8 @@ void BindExtract(py::module_& m) {
         return marker ? ToPy(marker->ToJson()) : py::object(py::none());
       },
       py::arg("output"), py::arg("sizes"), py::arg("extractor"), py::arg("items"), py::arg("index"),
-      "The partition's marker if it is complete and valid for these items, model and formats, else None");
+      "The partition's marker (without its per-image inputs) if it is complete and valid for these items, model "
+      "and formats, else None");
   m.def(
       "prepare_output", [](PyStore& out, bool overwrite) { Check(NoGil([&] { return PrepareOutput(*out.store, overwrite); })); },
       py::arg("output"), py::arg("overwrite"));

@@ -114,7 +114,8 @@ def main():
 
         # A missing plugin: an error naming the file and where it was looked for.
         os.remove(os.path.join(prefix, "lib", "libverger_opencv.so"))
-        r = sh(["verger", "extract", "--input", "photos/", "--output", "out-missing/", "--progress", "none"])
+        r = sh(["verger", "extract", "--input", "photos/", "--output", "out-missing/", "--backend", "opencv",
+                "--progress", "none"])
         check(r.returncode != 0 and "libverger_opencv.so" in r.stderr and os.path.join(prefix, "lib") in r.stderr,
               r.stderr)
         print("ok: missing plugin:", r.stderr.strip()[:300])

@@ -98,7 +98,8 @@ def test_run_partition_writes_marker_tables_and_stats(tmp_out):
     assert out.read(vc.partition_marker_key(3)) and out.exists(vc.pca_stats_key(3))
     assert m["inputs_sha256"] == vc.partition_inputs_hash(items)
     sizes = vc.object_sizes(out)
-    assert vc.partition_is_complete(out, sizes, ex, items, 3) == m
+    # The completeness check reads the marker without its per-image inputs (the hash stands for them).
+    assert vc.partition_is_complete(out, sizes, ex, items, 3) == {k: v for k, v in m.items() if k != "inputs"}
     # Another image list, or a file gone, and the partition is not complete.
     assert vc.partition_is_complete(out, sizes, ex, items[:-1], 3) is None
     out.delete(m["files"][0]["key"])
