@@ -52,7 +52,7 @@ def main():
     build = os.path.abspath(args.build)
     verger, s3_copy = built(build, "verger"), built(build, "s3_copy")
     sys.path.insert(0, os.path.join(build, "python"))
-    import verger as vg
+    from verger import _cluster as vg  # the engine's listing, as cluster mode uses it
 
     os.makedirs(args.work, exist_ok=True)
     pool = scale_data.make_pool(args.shared, args.work)
