@@ -1,6 +1,6 @@
 // model_probe: loads a model spec, runs one batch of seeded random input
 // through CreateBackend, and prints a JSON summary for script tests:
-//   model_probe --model NAME|SPEC.json [--weights FILE] [--batch N]
+//   model_probe --model NAME|SPEC.json [--weights FILE] [--backend auto|opencv|torch] [--batch N]
 //               [--seed S] [--range R] [--images LIST.txt] [--input IN.npy]
 //               [--out FILE.npy]
 // Input values are uniform in [-R, R] (default 2; use ~120 for caffe nets),
@@ -42,7 +42,7 @@ std::string JsonEscape(const std::string& s) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string model, weights, out_path, images, input_npy;
+  std::string model, weights, out_path, images, input_npy, backend_name;
   int batch = 4;
   unsigned seed = 1;
   double range = 2.0;
@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (a == "--model") model = next();
     else if (a == "--weights") weights = next();
+    else if (a == "--backend") backend_name = next();
     else if (a == "--batch") batch = std::atoi(next().c_str());
     else if (a == "--seed") seed = static_cast<unsigned>(std::atoi(next().c_str()));
     else if (a == "--range") range = std::atof(next().c_str());
@@ -63,6 +64,11 @@ int main(int argc, char** argv) {
 
   auto spec = verger::LoadModelSpec(model, weights);
   if (!spec.ok()) return Fail(spec.status().ToString());
+  if (!backend_name.empty()) {
+    auto kind = verger::ParseBackendKind(backend_name);
+    if (!kind.ok()) return Fail(kind.status().ToString());
+    spec->backend = *kind;
+  }
   auto backend = verger::CreateBackend(*spec, verger::BackendOptions{.threads = 2});
   if (!backend.ok()) return Fail(backend.status().ToString());
   auto& b = **backend;
