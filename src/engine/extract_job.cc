@@ -134,10 +134,6 @@ Status CheckListingOptions(const ExtractOptions& o) {
   return Status::OK();
 }
 
-}  // namespace
-
-namespace {
-
 // Whether the input holds at least one image; lists only up to the first.
 Result<bool> HasAnyImage(const ObjectStore& input) {
   bool found = false;

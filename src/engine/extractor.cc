@@ -115,7 +115,7 @@ Result<std::optional<PartitionMarker>> CompletePartition(const ObjectStore& outp
                                                          const std::vector<ImageItem>& items, int64_t partition_index) {
   const std::optional<PartitionMarker> kNone;
   if (!sizes.count(PartitionMarkerKey(partition_index))) return kNone;
-  auto read = ReadPartitionMarkerWithoutInputs(output, partition_index);
+  auto read = ReadPartitionMarker(output, partition_index, /*with_inputs=*/false);
   if (!read.ok()) {
     if (read.status().code() == StatusCode::kNotFound) return kNone;  // deleted since the listing
     if (read.status().code() == StatusCode::kCorrupt)

@@ -441,14 +441,12 @@ json FeaturesManifest::ToJson() const {
   return j;
 }
 
-Result<PartitionMarker> ReadPartitionMarker(const ObjectStore& store, int64_t index) {
+Result<PartitionMarker> ReadPartitionMarker(const ObjectStore& store, int64_t index, bool with_inputs) {
   const std::string key = PartitionMarkerKey(index);
-  VERGER_ASSIGN_OR_RETURN(json j, ReadJson(store, key));
-  return PartitionMarker::FromJson(j, store.Describe(key));
-}
-
-Result<PartitionMarker> ReadPartitionMarkerWithoutInputs(const ObjectStore& store, int64_t index) {
-  const std::string key = PartitionMarkerKey(index);
+  if (with_inputs) {
+    VERGER_ASSIGN_OR_RETURN(json j, ReadJson(store, key));
+    return PartitionMarker::FromJson(j, store.Describe(key));
+  }
   VERGER_ASSIGN_OR_RETURN(auto bytes, store.Read(key));
   // The parser skips the value of the top-level "inputs" instead of building it.
   json j = json::parse(

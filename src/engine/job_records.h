@@ -153,10 +153,10 @@ struct FeaturesManifest {
 
 // Reads and checks the marker of partition `index`: NotFound if there is
 // none, Corrupt (naming the file and the field) if it does not parse.
-Result<PartitionMarker> ReadPartitionMarker(const ObjectStore& store, int64_t index);
-// The same without `inputs` (left empty): the per-image list is most of a
-// marker's bytes, and checking a partition is complete needs only its hash.
-Result<PartitionMarker> ReadPartitionMarkerWithoutInputs(const ObjectStore& store, int64_t index);
+// `with_inputs` false leaves `inputs` empty, unparsed: the per-image list is
+// most of a marker's bytes, and checking a partition is complete needs only
+// its hash.
+Result<PartitionMarker> ReadPartitionMarker(const ObjectStore& store, int64_t index, bool with_inputs = true);
 Status WritePartitionMarker(ObjectStore& store, const PartitionMarker& marker);
 
 // manifest.json (or kRunStateKey); NotFound if absent, Corrupt if damaged.

@@ -136,7 +136,7 @@ Result<std::vector<PartitionBoundary>> ReadPartitionBoundaries(const ObjectStore
     auto images = m.find("images");
     const int64_t count = images != m.end() && images->is_number_integer() ? images->get<int64_t>() : -1;
     boundaries.push_back({index->get<int64_t>(), first->get<std::string>(), last->get<std::string>(),
-                          count >= 0 ? count : -1});
+                          std::max<int64_t>(count, -1)});  // a negative count is no count
   }
   return boundaries;
 }

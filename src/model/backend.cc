@@ -1,7 +1,6 @@
 #include "model/backend.h"
 
 #include "model/backend_plugin.h"
-#include "model/onnx_graph.h"
 #include "model/weights_kind.h"
 
 namespace verger {

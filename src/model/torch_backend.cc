@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <thread>
 
 #include "model/torch_convert.h"
@@ -25,30 +26,27 @@ std::string ShapeString(const at::Tensor& t) {
 
 // LibTorch reports errors by throwing; the library speaks Status. Runs `fn`
 // and turns any exception into Internal(`what`: first line of the message).
-// True if the (frozen, inlined) graph runs quantized operators: the file was
-// made by post-training quantization (convert_vgg16.py --int8, FX convert_fx).
-bool HasQuantizedOps(const torch::jit::Block* block) {
+// True if some node of the (frozen, inlined) graph, nested blocks included,
+// has an operator `kind` ("aten::conv2d") for which `match` holds.
+template <typename Match>
+bool HasOp(const torch::jit::Block* block, const Match& match) {
   for (const torch::jit::Node* node : block->nodes()) {
-    const std::string kind = node->kind().toQualString();
-    if (kind.rfind("quantized::", 0) == 0 || kind == "aten::quantize_per_tensor" ||
-        kind == "aten::quantize_per_channel")
-      return true;
+    if (match(std::string_view(node->kind().toQualString()))) return true;
     for (const torch::jit::Block* inner : node->blocks())
-      if (HasQuantizedOps(inner)) return true;
+      if (HasOp(inner, match)) return true;
   }
   return false;
 }
 
-// True if the graph calls verger's own operators (torch_requantize_ops.cc):
-// an int8 ONNX graph imported as exact integer levels.
-bool HasVergerOps(const torch::jit::Block* block) {
-  for (const torch::jit::Node* node : block->nodes()) {
-    if (std::string(node->kind().toQualString()).rfind("verger::", 0) == 0) return true;
-    for (const torch::jit::Block* inner : node->blocks())
-      if (HasVergerOps(inner)) return true;
-  }
-  return false;
+// Quantized operators: the file was made by post-training quantization
+// (convert_vgg16.py --int8, FX convert_fx).
+bool IsQuantizedOp(std::string_view kind) {
+  return kind.starts_with("quantized::") || kind == "aten::quantize_per_tensor" || kind == "aten::quantize_per_channel";
 }
+
+// verger's own operators (torch_requantize_ops.cc): an int8 ONNX graph
+// imported as exact integer levels.
+bool IsVergerOp(std::string_view kind) { return kind.starts_with("verger::"); }
 
 template <typename Fn>
 Status Catching(const std::string& what, Fn&& fn) {
@@ -97,11 +95,12 @@ class TorchBackend final : public InferenceBackend {
       // LibTorch 1.13 that pass slows bf16 down (measured, docs/benchmarks.md):
       // bf16 convolutions already go to oneDNN without it.
       m = torch::jit::freeze(m);
-      quantized = HasQuantizedOps(m.get_method("forward").graph()->block());
+      const torch::jit::Block* graph = m.get_method("forward").graph()->block();
+      quantized = HasOp(graph, IsQuantizedOp);
       // optimize_for_inference converts to and from oneDNN's layout around
       // every operator it does not know, as verger's requantization: slower
       // (measured 2x on the int8 MobileNetV2) than ATen's channels-last path.
-      levels_ = HasVergerOps(m.get_method("forward").graph()->block());
+      levels_ = HasOp(graph, IsVergerOp);
       if (optimized() && !quantized && !levels_) m = torch::jit::optimize_for_inference(m);
       module_ = std::move(m);
     });
@@ -209,7 +208,7 @@ class TorchBackend final : public InferenceBackend {
   int threads_;
   torch::Device device_;
   torch::jit::Module module_;
-  bool levels_ = false;  // an imported int8 graph (HasVergerOps): not optimize_for_inference'd
+  bool levels_ = false;  // an imported int8 graph (IsVergerOp): not optimize_for_inference'd
   std::string raw_shape_;
 };
 

@@ -94,18 +94,8 @@ at::Tensor& Requantize(at::Tensor& self, const at::Tensor& multiplier, double lo
     });
     return self;
   }
-  if (self.dim() == 4 && self.is_contiguous(at::MemoryFormat::ChannelsLast)) {  // channels innermost
-    float* p = self.data_ptr<float>();
-    const int64_t c = self.size(1), pixels = self.numel() / c, step = count == 1 ? 0 : 1;
-    at::parallel_for(0, pixels, 16, [&](int64_t begin, int64_t end) {
-      for (int64_t px = begin; px < end; ++px) {
-        float* pixel = p + px * c;
-        for (int64_t ch = 0; ch < c; ++ch) pixel[ch] = ClampLikeAten(RoundHalfEven(pixel[ch] * m[ch * step]), l, h);
-      }
-    });
-    return self;
-  }
-  ForEach(self, [&](float* v, int64_t ch, int64_t) { *v = ClampLikeAten(RoundHalfEven(*v * m[count == 1 ? 0 : ch]), l, h); });
+  const int64_t step = count == 1 ? 0 : 1;  // one multiplier, or one per channel
+  ForEach(self, [&](float* v, int64_t ch, int64_t) { *v = ClampLikeAten(RoundHalfEven(*v * m[ch * step]), l, h); });
   return self;
 }
 
@@ -117,8 +107,9 @@ at::Tensor& RequantizeDepthwise(at::Tensor& self, const at::Tensor& multiplier, 
   int64_t count = 0;
   const float* m = Multipliers(self, multiplier, &count);
   const float l = static_cast<float>(lo), h = static_cast<float>(hi);
+  const int64_t step = count == 1 ? 0 : 1;
   ForEach(self, [&](float* v, int64_t ch, int64_t col) {
-    const float p = *v * m[count == 1 ? 0 : ch];
+    const float p = *v * m[ch * step];
     *v = ClampLikeAten(col < col_lo || col >= col_hi ? RoundHalfAway(p) : RoundHalfEven(p), l, h);
   });
   return self;
