@@ -21,8 +21,14 @@ the sorted *.jpg/*.jpeg/*.png files under DIR, preprocessed exactly as verger
 does for VGG16: RGB, nearest resize to 224x224, BGR, caffe means) fix the
 activation ranges. Calibrate on photos like the ones you will extract. Run the
 result with `--precision int8` (verger checks the file really is quantized).
+Activations get 7 bits by default (--activation-bits 7, PyTorch's reduce_range):
+without VNNI (AVX2-only x86) oneDNN multiplies uint8 by int8 with vpmaddubsw,
+whose int16 pair sums saturate for 8-bit activations and wrong whole outputs;
+7 bits cannot saturate. --activation-bits 8 is finer, but only for models that
+will run on CPUs with avx512_vnni / avx_vnni / amx_int8 (docs/benchmarks.md).
 
-Usage: convert_vgg16.py IN.(h5|onnx|pt) OUT.pt [--int8 CALIBRATION_DIR [--calibration-images 64]]
+Usage: convert_vgg16.py IN.(h5|onnx|pt) OUT.pt [--int8 CALIBRATION_DIR [--calibration-images 64]
+                                                [--activation-bits 7|8]]
 Needs Debian's python3-torch, python3-h5py (h5) or python3-onnx (ONNX);
 --int8 also python3-pil. IN may be a VGG16 TorchScript made by this script.
 """
@@ -189,23 +195,30 @@ def calibration_batch(folder, count):
     return torch.stack(batch)
 
 
-def quantize_int8(model, folder, count):
-    """Post-training static quantization for oneDNN (VNNI): observers see `count` calibration photos."""
-    from torch.ao.quantization import get_default_qconfig_mapping
+def quantize_int8(model, folder, count, activation_bits=7):
+    """Post-training static quantization for oneDNN: observers see `count` calibration photos;
+    activations in `activation_bits` (7: PyTorch's reduce_range, safe without VNNI)."""
+    from torch.ao.quantization import QConfig, HistogramObserver, default_per_channel_weight_observer
+    from torch.ao.quantization import QConfigMapping
     from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx
 
     if "onednn" not in torch.backends.quantized.supported_engines:
         raise ValueError(f"this PyTorch has no oneDNN quantized engine (has {torch.backends.quantized.supported_engines})")
     torch.backends.quantized.engine = "onednn"
     images = calibration_batch(folder, count)
-    prepared = prepare_fx(model, get_default_qconfig_mapping("onednn"), example_inputs=(images[:1],))
+    qconfig = QConfig(activation=HistogramObserver.with_args(reduce_range=activation_bits == 7),
+                      weight=default_per_channel_weight_observer)
+    # One qconfig for every layer (VGG16 has only conv, ReLU, max-pool and linear layers): the onednn
+    # default mapping names conv and linear explicitly, with 8-bit activations.
+    mapping = QConfigMapping().set_global(qconfig)
+    prepared = prepare_fx(model, mapping, example_inputs=(images[:1],))
     with torch.no_grad():
         for i in range(0, len(images), 16):
             prepared(images[i:i + 16])
     return convert_fx(prepared)
 
 
-def convert(src, dst, int8_calibration=None, calibration_images=64):
+def convert(src, dst, int8_calibration=None, calibration_images=64, activation_bits=7):
     model = Vgg16Fc2()
     if is_torchscript(src):
         try:
@@ -218,7 +231,7 @@ def convert(src, dst, int8_calibration=None, calibration_images=64):
         model.load_state_dict({k: torch.from_numpy(np.ascontiguousarray(v)) for k, v in sd.items()})
     model.eval()
     if int8_calibration is not None:
-        model = quantize_int8(model, int8_calibration, calibration_images)
+        model = quantize_int8(model, int8_calibration, calibration_images, activation_bits)
     scripted = torch.jit.script(model)
     tmp = dst + ".tmp"
     scripted.save(tmp)
@@ -233,11 +246,13 @@ def main(argv):
                     help="quantize to int8, calibrating on photos under this folder")
     ap.add_argument("--calibration-images", type=int, default=64, metavar="N",
                     help="calibration photos to use (default 64)")
+    ap.add_argument("--activation-bits", type=int, choices=(7, 8), default=7,
+                    help="int8 activation range: 7 (default) is exact on every x86 CPU; 8 only on CPUs with VNNI")
     args = ap.parse_args(argv)
     if args.calibration_images < 1:
         ap.error("--calibration-images must be >= 1")
     try:
-        convert(args.src, args.dst, args.int8, args.calibration_images)
+        convert(args.src, args.dst, args.int8, args.calibration_images, args.activation_bits)
     except (ValueError, KeyError, OSError, RuntimeError) as e:
         print(f"convert_vgg16.py: {args.src}: {str(e).splitlines()[0] if str(e) else type(e).__name__}", file=sys.stderr)
         return 1
