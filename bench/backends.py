@@ -30,6 +30,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "torch"))
+from scale import emit_report  # noqa: E402
 from throughput import DATA, PY, SRC, cpu_info, cpu_line, sh  # noqa: E402
 
 # name: images per run at --scale 1
@@ -61,14 +62,20 @@ def spec_for(name, work, build):
     return ["--model", spec]
 
 
-def cannot_run(build, model_args, backend, threads, work):
-    """None if the backend runs the network (2 images: also imports and caches it, untimed), else why not."""
+def extract(build, model_args, backend, limit, threads, work):
+    """(command, environment) of one `verger extract` into a fresh WORK/out, sharing WORK/cache."""
     out = os.path.join(work, "out")
     shutil.rmtree(out, ignore_errors=True)
-    r = subprocess.run([os.path.join(build, "src", "cli", "verger"), "extract", "-i", os.path.join(DATA, "Training"),
-                        "-o", out, *model_args, "--backend", backend, "--threads", str(threads), "--limit", "2",
-                        "--format", "csv", "--progress", "none"],
-                       env=dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache")), capture_output=True, text=True)
+    cmd = [os.path.join(build, "src", "cli", "verger"), "extract", "-i", os.path.join(DATA, "Training"), "-o", out,
+           *model_args, "--backend", backend, "--threads", str(threads), "--limit", str(limit), "--format", "csv",
+           "--progress", "none", "--partition-size", "100000"]
+    return cmd, dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache"))
+
+
+def cannot_run(build, model_args, backend, threads, work):
+    """None if the backend runs the network (2 images: also imports and caches it, untimed), else why not."""
+    cmd, env = extract(build, model_args, backend, 2, threads, work)
+    r = subprocess.run(cmd, env=env, capture_output=True, text=True)
     if r.returncode == 0:
         return None
     lines = [ln for ln in r.stderr.splitlines() if ln.startswith("verger: error")] or r.stderr.splitlines()[-1:]
@@ -80,15 +87,11 @@ def cannot_run(build, model_args, backend, threads, work):
 
 def run(build, model_args, backend, limit, threads, work):
     """(seconds, manifest) of one extract."""
-    out = os.path.join(work, "out")
-    shutil.rmtree(out, ignore_errors=True)
-    cmd = [os.path.join(build, "src", "cli", "verger"), "extract", "-i", os.path.join(DATA, "Training"), "-o", out,
-           *model_args, "--backend", backend, "--threads", str(threads), "--limit", str(limit), "--format", "csv",
-           "--progress", "none", "--partition-size", "100000"]
+    cmd, env = extract(build, model_args, backend, limit, threads, work)
     t = time.perf_counter()
-    sh(cmd, dict(os.environ, XDG_CACHE_HOME=os.path.join(work, "cache")))
+    sh(cmd, env)
     seconds = time.perf_counter() - t
-    with open(os.path.join(out, "manifest.json")) as f:
+    with open(os.path.join(work, "out", "manifest.json")) as f:
         return seconds, json.load(f)
 
 
@@ -114,7 +117,7 @@ def main(argv):
         model_args = spec_for(name, work, args.build)
         n = max(10, int(NETWORKS[name] * args.scale))
         n0 = max(2, n // 5)
-        row = {"network": name, "images": n}
+        row = {"network": name, "images": n, "steady_images": n - n0}
         for backend in ("torch", "opencv"):
             why = cannot_run(args.build, model_args, backend, args.threads, work)
             if why:
@@ -144,7 +147,7 @@ def main(argv):
         ratio = f"{r['ratio']:.2f}x" if r["ratio"] else "-"
         how = t.get("description", "-") + (f", batch {t['batch']}" if "batch" in t else "")
         lines.append(f"| {r['network']} | {cell(t)} | {cell(r['opencv'])} | {ratio} | "
-                     f"{r['images']} ({r['images'] - max(2, r['images'] // 5)}) | {how} |")
+                     f"{r['images']} ({r['steady_images']}) | {how} |")
     for r in rows:
         for b in ("torch", "opencv"):
             if r[b].get("error"):
@@ -152,11 +155,7 @@ def main(argv):
     lines += ["", f"{args.threads} threads, medians of {args.reps} run(s); OpenCV DNN at its default batch (1); "
               f"load average {load_before:.1f} before, "
               f"{os.getloadavg()[0]:.1f} after."]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    emit_report("\n".join(lines) + "\n", args.out)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"cpu": cpu, "rows": rows}, f, indent=1)

@@ -40,6 +40,7 @@ from onnx import numpy_helper
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "tests", "model"))
 import reference_features  # noqa: E402
+from scale import emit_report  # noqa: E402
 from throughput import DATA, cpu_info, cpu_line  # noqa: E402
 
 ENGINES = [e for e in ("onednn", "qnnpack") if e in torch.backends.quantized.supported_engines]
@@ -208,11 +209,7 @@ def main(argv):
                  f"{timed(fp32, xb, args.reps):.1f} |")
     lines += ["", f"{args.threads} threads, medians of {args.reps} runs; python3-torch {torch.__version__}; load "
               f"average {os.getloadavg()[0]:.1f} at the end."]
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    emit_report("\n".join(lines) + "\n", args.out)
     return 0
 
 

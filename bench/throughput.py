@@ -38,6 +38,8 @@ import subprocess
 import sys
 import time
 
+from scale import emit_report  # bench/: the shared --out writer
+
 SRC = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.path.join(SRC, "..", "shared", "datasets", "fruits-360-10")
 PY = "/usr/bin/python3"
@@ -321,11 +323,7 @@ def main(argv):
     lines.append(f"{args.threads} threads, medians of {args.reps} runs, {os.cpu_count()} vCPU; load average "
                  f"{load_before:.1f} before, {load_after:.1f} after; price ${PRICE_VCPU_H:.3f} per vCPU-hour "
                  f"(m5.xlarge on-demand us-east-1, $0.192/h for 4 vCPU).")
-    text = "\n".join(lines)
-    print(text)
-    if args.out:
-        with open(args.out, "w") as f:
-            f.write(text + "\n")
+    emit_report("\n".join(lines) + "\n", args.out)
     if args.json:
         keys = ["model", "precision", "batch", "raw", "e2e", "e2e_load", "e2e_over_raw", "seed", "speedup_vs_seed",
                 "seed_default", "speedup_vs_seed_default", "images_per_vcpu_hour", "usd_per_million", "raw_by_batch"]

@@ -80,8 +80,7 @@ def main():
         onnx_path = os.path.join(tmp, "vgg16.onnx")
         subprocess.run(["/usr/bin/python3", os.path.join(SRC, "scripts", "make_vgg16_onnx.py"), onnx_path, "--seed",
                         "6"], check=True)
-        default_bits = convert_vgg16.quantize_int8.__defaults__[-1]
-        assert default_bits == 7, default_bits
+        assert convert_vgg16.DEFAULT_ACTIVATION_BITS == 7, convert_vgg16.DEFAULT_ACTIVATION_BITS
         result = {bits: worst_difference(bits, onnx_path, data, x) for bits in (7, 8)}
         for bits, (largest, share) in result.items():
             print(f"{bits}-bit activations on oneDNN: largest level difference {largest}, "
