@@ -24,8 +24,6 @@ std::string ShapeString(const at::Tensor& t) {
   return s.empty() ? "(scalar)" : s;
 }
 
-// LibTorch reports errors by throwing; the library speaks Status. Runs `fn`
-// and turns any exception into Internal(`what`: first line of the message).
 // True if some node of the (frozen, inlined) graph, nested blocks included,
 // has an operator `kind` ("aten::conv2d") for which `match` holds.
 template <typename Match>
@@ -48,6 +46,8 @@ bool IsQuantizedOp(std::string_view kind) {
 // imported as exact integer levels.
 bool IsVergerOp(std::string_view kind) { return kind.starts_with("verger::"); }
 
+// LibTorch reports errors by throwing; the library speaks Status. Runs `fn`
+// and turns any exception into Internal(`what`: first line of the message).
 template <typename Fn>
 Status Catching(const std::string& what, Fn&& fn) {
   try {
